@@ -1,0 +1,24 @@
+"""lnn-control: a control stack for liquid neural networks.
+
+`import lnn_control` is light: it imports neither torch nor pybullet, so that
+`lnn_control.deploy` runs on a robot with only numpy, opencv and onnxruntime. When gymnasium is
+installed, importing the package registers the worlds (`lnn_control/LaneKeeping-v0`, ...) with
+string entry points, which import pybullet only when an env is made.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def _register_envs() -> None:
+    try:
+        from lnn_control.envs.registration import register_envs
+    except ImportError:  # gymnasium not installed (e.g. on a robot): nothing to register
+        return
+    register_envs()
+
+
+_register_envs()
+
+__all__ = ["__version__"]
