@@ -1,0 +1,38 @@
+"""PyBullet worlds, experts and recording tools.
+
+Importing this package does not import pybullet: the modules that need it (`lane_keeping`,
+`racecar`, `experts`, `record`) are imported on first attribute access, so code that only needs
+`LaneScenario` or the seed constants stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from lnn_control.envs.scenario import HELD_OUT_SEED_START, LaneScenario
+
+if TYPE_CHECKING:
+    from lnn_control.envs.experts import PurePursuitExpert, StanleyExpert
+    from lnn_control.envs.lane_keeping import LaneKeepingEnv
+
+_LAZY = {
+    "LaneKeepingEnv": "lnn_control.envs.lane_keeping",
+    "PurePursuitExpert": "lnn_control.envs.experts",
+    "StanleyExpert": "lnn_control.envs.experts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "HELD_OUT_SEED_START",
+    "LaneKeepingEnv",
+    "LaneScenario",
+    "PurePursuitExpert",
+    "StanleyExpert",
+]
