@@ -8,6 +8,9 @@ string entry points, which import pybullet only when an env is made.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
 
@@ -21,4 +24,17 @@ def _register_envs() -> None:
 
 _register_envs()
 
-__all__ = ["__version__"]
+_LAZY = {
+    "load_policy": "lnn_control.policies.checkpoint",
+    "evaluate": "lnn_control.eval.evaluate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`lnn_control.load_policy` and `lnn_control.evaluate`, imported on first use (torch)."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["__version__", "evaluate", "load_policy"]

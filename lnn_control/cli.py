@@ -16,6 +16,10 @@ from lnn_control import __version__
 
 # name -> (module, one-line help). Only subcommands that exist are listed.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("lnn_control.training.train_cli", "train a policy by imitation from a YAML config"),
+    "simulate": ("lnn_control.eval.simulate_cli", "run a policy closed loop on held-out seeds"),
+    "drive": ("lnn_control.envs.drive_cli", "drive an expert on one seed; write a GIF and a plot"),
+    "params": ("lnn_control.policies.params_cli", "parameter counts of every policy kind"),
     "wiring": ("lnn_control.liquid.wiring_cli", "build, inspect and plot an NCP wiring"),
     "demo": ("lnn_control.demo", "run the end-to-end demo (train, evaluate, stress, report)"),
 }

@@ -35,8 +35,19 @@ def test_console_script_runs() -> None:
 def test_wiring_command_writes_json_and_png(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["wiring", "--preset", "drone", "--seed", "4", "--json", str(tmp_path / "w.json"),
-                 "--plot", str(tmp_path / "w.png")])  # fmt: skip
+    code = main(
+        [
+            "wiring",
+            "--preset",
+            "drone",
+            "--seed",
+            "4",
+            "--json",
+            str(tmp_path / "w.json"),
+            "--plot",
+            str(tmp_path / "w.png"),
+        ]
+    )
     assert code == 0
     assert "19 neurons" in capsys.readouterr().out
     data = json.loads((tmp_path / "w.json").read_text())

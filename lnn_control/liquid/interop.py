@@ -25,10 +25,22 @@ from lnn_control.liquid.ltc import LTC, LTCCell
 from lnn_control.liquid.wiring import NEURON_TYPES, Wiring
 
 _LTC_PARAMS = (
-    "gleak", "vleak", "cm", "sigma", "mu", "w", "erev",
-    "sensory_sigma", "sensory_mu", "sensory_w", "sensory_erev",
-    "input_w", "input_b", "output_w", "output_b",
-)  # fmt: skip
+    "gleak",
+    "vleak",
+    "cm",
+    "sigma",
+    "mu",
+    "w",
+    "erev",
+    "sensory_sigma",
+    "sensory_mu",
+    "sensory_w",
+    "sensory_erev",
+    "input_w",
+    "input_b",
+    "output_w",
+    "output_b",
+)
 _POSITIVE = ("gleak", "cm", "w", "sensory_w")  # softplus-constrained in our cell
 _ACTIVATION_NAMES = {
     "LeCun": "lecun_tanh",
@@ -49,9 +61,13 @@ def from_ncps(module: nn.Module) -> LTC | LTCCell | CfC:
             )
         cell = _convert_ltc_cell(module.rnn_cell)
         ours = LTC(
-            cell.input_size, cell.wiring, cell.ode_unfolds, cell.input_mapping,
-            cell.output_mapping, cell.epsilon,
-        )  # fmt: skip
+            cell.input_size,
+            cell.wiring,
+            cell.ode_unfolds,
+            cell.input_mapping,
+            cell.output_mapping,
+            cell.epsilon,
+        )
         ours.cell.load_state_dict(cell.state_dict())
         return ours
     if name == "LTCCell":

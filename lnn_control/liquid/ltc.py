@@ -255,11 +255,21 @@ class LTCCell(nn.Module):
         n = self.state_size
         constants = (
             d.cm / (dt / self.ode_unfolds),
-            d.in_w, d.in_b, d.sensory_G, d.sensory_b,
-            d.sensory_M[:, :n].contiguous(), d.sensory_M[:, n:].contiguous(),
-            d.c_base[:n], d.c_base[n:], d.G, d.b,
-            d.M[:, :n].contiguous(), d.M[:, n:].contiguous(), d.out_w, d.out_b,
-        )  # fmt: skip
+            d.in_w,
+            d.in_b,
+            d.sensory_G,
+            d.sensory_b,
+            d.sensory_M[:, :n].contiguous(),
+            d.sensory_M[:, n:].contiguous(),
+            d.c_base[:n],
+            d.c_base[n:],
+            d.G,
+            d.b,
+            d.M[:, :n].contiguous(),
+            d.M[:, n:].contiguous(),
+            d.out_w,
+            d.out_b,
+        )
         if isinstance(dt, float) and self._cache is not None and self._cache[1] is d:
             self._step_cache = (d, dt, constants)
         return constants

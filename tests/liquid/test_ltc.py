@@ -69,9 +69,16 @@ def test_cell_step_matches_ncps_cell_at_batch_one() -> None:
 
 def _small_ltc(dtype: torch.dtype) -> LTC:
     wiring = NCPWiring(
-        n_sensory=5, inter=4, command=3, motor=2, sensory_fanout=2, inter_fanout=2,
-        recurrent_command_synapses=3, motor_fanin=2, seed=1,
-    )  # fmt: skip
+        n_sensory=5,
+        inter=4,
+        command=3,
+        motor=2,
+        sensory_fanout=2,
+        inter_fanout=2,
+        recurrent_command_synapses=3,
+        motor_fanin=2,
+        seed=1,
+    )
     return LTC(5, wiring).to(dtype)
 
 

@@ -1,0 +1,95 @@
+"""The imitation-learning recipe as a typed config (`configs/lane_keeping_il.yaml`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from lnn_control.config_io import StrictModel
+
+HELD_OUT_SEED_START = 1_000_000  # seeds from here on are never used for training data
+PolicyKind = Literal["ncp", "ncp_cfc", "cnn", "lstm", "gru", "ctrnn", "cfc"]
+
+
+class EnvSection(StrictModel):
+    """Which world, and scenario overrides (fields of `LaneScenario`, validated by the env)."""
+
+    env_id: str = "lnn_control/LaneKeeping-v0"
+    scenario: dict[str, Any] = Field(default_factory=dict)
+
+
+class CollectSection(StrictModel):
+    """Expert demonstrations with noise injection (the executed action is perturbed; the
+    expert's clean label is what the policy learns)."""
+
+    expert: Literal["pure_pursuit", "stanley"] = "pure_pursuit"
+    noise_std: float = Field(0.3, ge=0.0, le=1.0)
+    noise_correlation: float = Field(0.8, ge=0.0, lt=1.0)
+    episodes: int = Field(40, ge=1)
+    episode_steps: int = Field(400, ge=10, description="control steps per episode (20 Hz)")
+    seed_start: int = Field(0, ge=0, lt=HELD_OUT_SEED_START)
+    workers: int = Field(2, ge=1, le=64)
+
+
+class AugmentSection(StrictModel):
+    """Training-time image augmentation, recorded in the model card. Mild and photometric: it is
+    not the stress suite (no blur, weather or strong noise)."""
+
+    gamma: float = Field(0.3, ge=0.0, le=1.0, description="max |log gamma| of a gamma change")
+    colour: float = Field(0.1, ge=0.0, le=0.5, description="max per-channel gain change")
+    noise_std: float = Field(0.02, ge=0.0, le=0.2, description="Gaussian pixel noise on [0, 1]")
+
+
+class TrainSection(StrictModel):
+    """Sequence behaviour cloning with truncated BPTT."""
+
+    policy: PolicyKind = "ncp"
+    seed: int = Field(0, ge=0)
+    epochs: int = Field(8, ge=1)
+    window: int = Field(32, ge=2, le=256, description="steps per TBPTT window")
+    burn_in: int = Field(
+        8,
+        ge=0,
+        description="steps at the start of a mid-episode window "
+        "whose loss is masked while the state warms up",
+    )
+    batch_size: int = Field(16, ge=1)
+    lr: float = Field(2e-3, gt=0.0)
+    weight_decay: float = Field(1e-4, ge=0.0)
+    grad_clip: float = Field(1.0, gt=0.0)
+    curvature_weight: float = Field(
+        2.0, ge=0.0, description="loss weight 1 + this x |curvature (1/m)| / 0.4"
+    )
+    augment: AugmentSection = Field(default_factory=AugmentSection)
+    threads: int = Field(2, ge=1, description="torch threads for training")
+
+
+class DaggerSection(StrictModel):
+    """DAgger: the learner drives, the expert labels the states it visits, retrain."""
+
+    rounds: int = Field(1, ge=0)
+    episodes: int = Field(10, ge=1)
+    episode_steps: int = Field(400, ge=10)
+    epochs: int = Field(3, ge=1, description="epochs of training on the aggregate per round")
+    seed_start: int = Field(500_000, ge=0, lt=HELD_OUT_SEED_START)
+
+
+class EvalSection(StrictModel):
+    """Closed-loop evaluation on held-out seeds under the intervention protocol."""
+
+    seed_start: int = Field(HELD_OUT_SEED_START, ge=HELD_OUT_SEED_START)
+    seeds: int = Field(5, ge=1)
+    distance_m: float = Field(200.0, gt=0.0, description="road length driven per seed")
+    workers: int = Field(2, ge=1, le=64)
+
+
+class ILConfig(StrictModel):
+    """The whole imitation recipe: collect -> train -> DAgger -> evaluate."""
+
+    run_dir: str = "runs/lane_il"
+    env: EnvSection = Field(default_factory=EnvSection)
+    collect: CollectSection = Field(default_factory=CollectSection)
+    train: TrainSection = Field(default_factory=TrainSection)
+    dagger: DaggerSection = Field(default_factory=DaggerSection)
+    eval: EvalSection = Field(default_factory=EvalSection)

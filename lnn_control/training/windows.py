@@ -1,0 +1,104 @@
+"""Truncated-BPTT windows over a frame stream, and the photometric augmentation.
+
+A window is `window` consecutive frames of the stream (it may cross episode boundaries: the
+state resets there). A window that starts mid-episode starts from a zero state that the real
+policy would never have; its first `burn_in` steps (up to the next episode start) get zero loss
+weight while the state warms up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from lnn_control.training.config import AugmentSection
+from lnn_control.training.shards import FrameStream
+
+CURVATURE_SCALE_PER_M = 0.4  # the default scenario's sharpest curvature (1/m)
+
+
+@dataclass
+class Batch:
+    """One batch of windows: obs (B, L, H, W, 3) uint8, label (B, L, A), dt_s (B, L),
+    episode_start (B, L) bool, weight (B, L) float (0 on burn-in steps)."""
+
+    obs: torch.Tensor
+    label: torch.Tensor
+    dt_s: torch.Tensor
+    episode_start: torch.Tensor
+    weight: torch.Tensor
+
+
+def window_starts(
+    n_frames: int, window: int, burn_in: int, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """Shuffled window starts covering the stream about once: stride window - burn_in."""
+    if n_frames < window:
+        raise ValueError(f"the dataset has {n_frames} frames, fewer than one window of {window}")
+    stride = max(1, window - burn_in)
+    offset = int(rng.integers(0, stride))
+    starts = np.arange(offset, n_frames - window + 1, stride, dtype=np.int64)
+    return rng.permutation(starts)
+
+
+def loss_weights(
+    stream: FrameStream,
+    starts: NDArray[np.int64],
+    window: int,
+    burn_in: int,
+    curvature_weight: float,
+) -> NDArray[np.float32]:
+    """(B, L) weights: burn-in masked, curvature-weighted as 1 + c |kappa| / 0.4 (NCP paper)."""
+    idx = starts[:, None] + np.arange(window)[None, :]
+    episode_start = stream.episode_start[idx]
+    since_reset = np.maximum.accumulate(np.where(episode_start, 1, 0), axis=1).astype(bool)
+    warm = np.arange(window)[None, :] >= burn_in
+    mask = since_reset | warm  # a window that begins an episode is "since reset" throughout
+    weight = 1.0 + curvature_weight * np.abs(stream.curvature[idx]) / CURVATURE_SCALE_PER_M
+    return (mask * weight).astype(np.float32)
+
+
+def iterate_batches(
+    stream: FrameStream,
+    batch_size: int,
+    window: int,
+    burn_in: int,
+    curvature_weight: float,
+    rng: np.random.Generator,
+) -> Iterator[Batch]:
+    """One epoch of batches in random order."""
+    starts = window_starts(len(stream), window, burn_in, rng)
+    for first in range(0, len(starts), batch_size):
+        chunk = starts[first : first + batch_size]
+        idx = chunk[:, None] + np.arange(window)[None, :]
+        yield Batch(
+            obs=torch.from_numpy(stream.obs[idx]),
+            label=torch.from_numpy(stream.label[idx]),
+            dt_s=torch.from_numpy(stream.dt_s[idx]),
+            episode_start=torch.from_numpy(stream.episode_start[idx]),
+            weight=torch.from_numpy(loss_weights(stream, chunk, window, burn_in, curvature_weight)),
+        )
+
+
+def augment(obs: torch.Tensor, cfg: AugmentSection, generator: torch.Generator) -> torch.Tensor:
+    """Photometric jitter, the same for every frame of a window (temporally consistent).
+
+    obs (B, L, H, W, 3) uint8 -> uint8. Gamma (|log gamma| <= cfg.gamma), per-channel gain
+    (<= cfg.colour) and mild Gaussian pixel noise (std cfg.noise_std on [0, 1]). The policy
+    normalises each image, so plain brightness and contrast changes would be no-ops.
+    """
+    if cfg.gamma == 0 and cfg.colour == 0 and cfg.noise_std == 0:
+        return obs
+    b = obs.shape[0]
+    x = obs.float().div_(255.0)
+    log_gamma = (torch.rand(b, 1, 1, 1, 1, generator=generator) * 2 - 1) * cfg.gamma
+    x = x.clamp_(1e-4, 1.0).pow_(torch.exp(log_gamma))
+    gain = 1.0 + (torch.rand(b, 1, 1, 1, 3, generator=generator) * 2 - 1) * cfg.colour
+    x = x.mul_(gain)
+    if cfg.noise_std > 0:
+        x = x.add_(torch.randn(x.shape, generator=generator) * cfg.noise_std)
+    return x.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
