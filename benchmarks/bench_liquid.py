@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import platform
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from ncps.torch import LTC as NcpsLTC
 from ncps.torch import CfC as NcpsCfC
 from torch import nn
 
+from lnn_control.io_utils import replace_marked_section
 from lnn_control.liquid import LTC, CfC, NCPWiring
 
 BATCH, STEPS, INPUTS = 16, 64, 32
@@ -134,18 +134,14 @@ def update_file(path: Path, table: str, repeats: int) -> None:
     """Replace the section between the bench_liquid markers in `path` (appended if absent)."""
     stamp = datetime.date.today().isoformat()
     body = (
-        f"{MARK_START}\n"
         f"Measured {stamp} on {platform.machine()} ({platform.processor() or 'cpu'}), torch "
         f"{torch.__version__}, 1 thread, median of {repeats} alternating repeats, batch "
         f"{BATCH} x {STEPS} steps x {INPUTS} inputs, 19-neuron NCP "
         "(12 inter, 6 command, 1 motor).\n"
         f"Command: `.venv/bin/python benchmarks/bench_liquid.py --repeats {repeats} "
-        f"--update BENCHMARKS.md`\n\n{table}\n{MARK_END}"
+        f"--update BENCHMARKS.md`\n\n{table}"
     )
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.DOTALL)
-    text = pattern.sub(lambda _: body, text) if pattern.search(text) else text + "\n" + body + "\n"
-    path.write_text(text)
+    replace_marked_section(path, MARK_START, MARK_END, body)
 
 
 def main() -> None:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import re
 import statistics
 import time
 from pathlib import Path
 
 import torch
 
+from lnn_control.io_utils import replace_marked_section
 from lnn_control.policies import build_policy
 
 BATCH, WINDOW, IMAGE = 16, 32, (64, 160, 3)
@@ -66,17 +66,13 @@ def run(repeats: int) -> str:
 def update_file(path: Path, table: str, repeats: int, threads: int) -> None:
     """Replace the bench_policies section of `path` (appended if absent)."""
     body = (
-        f"{MARK_START}\n"
         f"Measured {datetime.date.today().isoformat()}, torch {torch.__version__}, {threads} "
         f"thread(s), median of {repeats} interleaved repeats; batch {BATCH} windows x {WINDOW} "
         f"frames of {IMAGE[0]}x{IMAGE[1]} RGB (one training step of `lnn-control train`).\n"
         f"Command: `.venv/bin/python benchmarks/bench_policies.py --repeats {repeats} "
-        f"--threads {threads} --update BENCHMARKS.md`\n\n{table}\n{MARK_END}"
+        f"--threads {threads} --update BENCHMARKS.md`\n\n{table}"
     )
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.DOTALL)
-    text = pattern.sub(lambda _: body, text) if pattern.search(text) else text + "\n" + body + "\n"
-    path.write_text(text)
+    replace_marked_section(path, MARK_START, MARK_END, body)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ the key and lists the allowed ones, and a bad value names the key, the value and
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,18 @@ class StrictModel(BaseModel):
     """Base for every config section: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def add_set_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--set KEY=VALUE` option (repeatable) that every config-driven command takes."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set train.policy=lstm (repeatable)",
+    )
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lnn_control.config_io import add_set_argument
+
 DEMO_CONFIG = Path("configs/demo.yaml")
 STRESS = (("gaussian_noise", 2), ("low_light", 3))  # (perturbation, severity)
 STRESS_SEEDS = 3
@@ -22,14 +24,7 @@ STRESS_SEEDS = 3
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lnn-control demo`."""
     parser.add_argument("--config", type=Path, default=DEMO_CONFIG, help="demo recipe (YAML)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key (repeatable)",
-    )
+    add_set_argument(parser)
 
 
 def _stress(policy: Any, config: Any) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from abc import abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -52,19 +52,21 @@ def run_in_segments(
 
 
 class _BaselinePolicy(Policy):
-    """Shared constructor: head, then a core built by `build_core` under the policy's seed."""
+    """Shared constructor and core: head, then `recur` (built by `build_core` under the policy's
+    seed), then a linear readout to the action. Subclasses set KIND and implement both."""
+
+    KIND: ClassVar[str]
 
     def __init__(
         self,
-        kind: str,
-        image_shape: ImageShape,
-        action_dim: int,
-        seed: int,
-        nominal_dt_s: float,
-        head: dict[str, Any] | None,
-        hidden_size: int,
+        image_shape: ImageShape = DEFAULT_IMAGE_SHAPE,
+        action_dim: int = 1,
+        seed: int = 0,
+        nominal_dt_s: float = NOMINAL_DT_S,
+        head: dict[str, Any] | None = None,
+        hidden_size: int = HIDDEN_SIZE,
     ) -> None:
-        super().__init__(kind, image_shape, action_dim, seed, nominal_dt_s, head)
+        super().__init__(self.KIND, image_shape, action_dim, seed, nominal_dt_s, head)
         if hidden_size < 1:
             raise ValueError(f"hidden_size must be >= 1, got {hidden_size}")
         self.hidden_size = int(hidden_size)
@@ -76,24 +78,41 @@ class _BaselinePolicy(Policy):
     def build_core(self, features_dim: int) -> None:
         """Create the recurrent modules (the readout is added after)."""
 
+    @abstractmethod
+    def recur(
+        self,
+        features: torch.Tensor,
+        dt: torch.Tensor,
+        episode_start: torch.Tensor | None,
+        state: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, F), dt (B, T) nominal steps -> hidden outputs (B, T, H), last state (B, S)."""
+
+    @property
+    def state_size(self) -> int:
+        """H (the LSTM and the feedforward CNN override this)."""
+        return self.hidden_size
+
     def rnn_config(self) -> dict[str, Any]:
         """{"hidden_size": H}."""
         return {"hidden_size": self.hidden_size}
+
+    def core(
+        self,
+        features: torch.Tensor,
+        dt: torch.Tensor,
+        episode_start: torch.Tensor | None,
+        state: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, F) -> (B, T, A) pre-squash, last state."""
+        out, state = self.recur(features, dt, episode_start, state)
+        return self.readout(out), state
 
 
 class FeedforwardPolicy(_BaselinePolicy):
     """Head -> MLP (F -> H, ReLU) -> readout. No state; ignores dt and resets."""
 
-    def __init__(
-        self,
-        image_shape: ImageShape = DEFAULT_IMAGE_SHAPE,
-        action_dim: int = 1,
-        seed: int = 0,
-        nominal_dt_s: float = NOMINAL_DT_S,
-        head: dict[str, Any] | None = None,
-        hidden_size: int = HIDDEN_SIZE,
-    ) -> None:
-        super().__init__("cnn", image_shape, action_dim, seed, nominal_dt_s, head, hidden_size)
+    KIND = "cnn"
 
     def build_core(self, features_dim: int) -> None:
         """One hidden ReLU layer."""
@@ -104,30 +123,40 @@ class FeedforwardPolicy(_BaselinePolicy):
         """0: feedforward."""
         return 0
 
-    def core(
+    def recur(
         self,
         features: torch.Tensor,
         dt: torch.Tensor,
         episode_start: torch.Tensor | None,
         state: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, F) -> (B, T, A) pre-squash; the (B, 0) state passes through."""
-        return self.readout(self.mlp(features)), state
+        """The MLP per frame; the (B, 0) state passes through."""
+        return self.mlp(features), state
 
 
-class LSTMPolicy(_BaselinePolicy):
+class _DiscreteRNNPolicy(_BaselinePolicy):
+    """LSTM and GRU: discrete time (dt is ignored, as in the paper); sequences are cut at
+    episode resets so that each piece runs as one fused torch RNN call."""
+
+    @abstractmethod
+    def _run(self, x: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One uninterrupted piece: x (B, T, F), state (B, S) -> (B, T, H), (B, S)."""
+
+    def recur(
+        self,
+        features: torch.Tensor,
+        dt: torch.Tensor,
+        episode_start: torch.Tensor | None,
+        state: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ignores dt."""
+        return run_in_segments(self._run, features, state, episode_start)
+
+
+class LSTMPolicy(_DiscreteRNNPolicy):
     """Head -> LSTM-H -> readout. State (B, 2H): h and c side by side."""
 
-    def __init__(
-        self,
-        image_shape: ImageShape = DEFAULT_IMAGE_SHAPE,
-        action_dim: int = 1,
-        seed: int = 0,
-        nominal_dt_s: float = NOMINAL_DT_S,
-        head: dict[str, Any] | None = None,
-        hidden_size: int = HIDDEN_SIZE,
-    ) -> None:
-        super().__init__("lstm", image_shape, action_dim, seed, nominal_dt_s, head, hidden_size)
+    KIND = "lstm"
 
     def build_core(self, features_dim: int) -> None:
         """One `nn.LSTM` layer."""
@@ -143,96 +172,48 @@ class LSTMPolicy(_BaselinePolicy):
         out, (h_n, c_n) = self.rnn(x, (h[None].contiguous(), c[None].contiguous()))
         return out, torch.cat([h_n[0], c_n[0]], dim=1)
 
-    def core(
-        self,
-        features: torch.Tensor,
-        dt: torch.Tensor,
-        episode_start: torch.Tensor | None,
-        state: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, F) -> (B, T, A) pre-squash, (B, 2H). Ignores dt (discrete time)."""
-        out, state = run_in_segments(self._run, features, state, episode_start)
-        return self.readout(out), state
 
-
-class GRUPolicy(_BaselinePolicy):
+class GRUPolicy(_DiscreteRNNPolicy):
     """Head -> GRU-H -> readout. State (B, H)."""
 
-    def __init__(
-        self,
-        image_shape: ImageShape = DEFAULT_IMAGE_SHAPE,
-        action_dim: int = 1,
-        seed: int = 0,
-        nominal_dt_s: float = NOMINAL_DT_S,
-        head: dict[str, Any] | None = None,
-        hidden_size: int = HIDDEN_SIZE,
-    ) -> None:
-        super().__init__("gru", image_shape, action_dim, seed, nominal_dt_s, head, hidden_size)
+    KIND = "gru"
 
     def build_core(self, features_dim: int) -> None:
         """One `nn.GRU` layer."""
         self.rnn = nn.GRU(features_dim, self.hidden_size, batch_first=True)
 
-    @property
-    def state_size(self) -> int:
-        """H."""
-        return self.hidden_size
-
     def _run(self, x: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out, h_n = self.rnn(x, state[None].contiguous())
         return out, h_n[0]
-
-    def core(
-        self,
-        features: torch.Tensor,
-        dt: torch.Tensor,
-        episode_start: torch.Tensor | None,
-        state: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, F) -> (B, T, A) pre-squash, (B, H). Ignores dt (discrete time)."""
-        out, state = run_in_segments(self._run, features, state, episode_start)
-        return self.readout(out), state
 
 
 class CTRNNPolicy(_BaselinePolicy):
     """Head -> CT-RNN-H (see `ctrnn.CTRNN`, honours dt) -> readout. State (B, H)."""
 
-    def __init__(
-        self,
-        image_shape: ImageShape = DEFAULT_IMAGE_SHAPE,
-        action_dim: int = 1,
-        seed: int = 0,
-        nominal_dt_s: float = NOMINAL_DT_S,
-        head: dict[str, Any] | None = None,
-        hidden_size: int = HIDDEN_SIZE,
-        ode_unfolds: int = ODE_UNFOLDS,
-    ) -> None:
+    KIND = "ctrnn"
+
+    def __init__(self, *args: Any, ode_unfolds: int = ODE_UNFOLDS, **kwargs: Any) -> None:
         self.ode_unfolds = int(ode_unfolds)
-        super().__init__("ctrnn", image_shape, action_dim, seed, nominal_dt_s, head, hidden_size)
+        super().__init__(*args, **kwargs)
 
     def build_core(self, features_dim: int) -> None:
         """The CT-RNN."""
         self.rnn = CTRNN(features_dim, self.hidden_size, self.ode_unfolds)
 
-    @property
-    def state_size(self) -> int:
-        """H."""
-        return self.hidden_size
-
     def rnn_config(self) -> dict[str, Any]:
         """{"hidden_size", "ode_unfolds"}."""
         return {"hidden_size": self.hidden_size, "ode_unfolds": self.ode_unfolds}
 
-    def core(
+    def recur(
         self,
         features: torch.Tensor,
         dt: torch.Tensor,
         episode_start: torch.Tensor | None,
         state: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, F), dt (B, T) nominal steps -> (B, T, A) pre-squash, (B, H)."""
-        states, last = self.rnn(features, state, dt, episode_start)
-        return self.readout(states), last
+        """Integrates over dt."""
+        out, last = self.rnn(features, state, dt, episode_start)
+        return out, last
 
 
 class CfCPolicy(_BaselinePolicy):
@@ -241,39 +222,28 @@ class CfCPolicy(_BaselinePolicy):
     `cell_kwargs` go to `lnn_control.liquid.CfC` (e.g. mode, backbone_units).
     """
 
-    def __init__(
-        self,
-        image_shape: ImageShape = DEFAULT_IMAGE_SHAPE,
-        action_dim: int = 1,
-        seed: int = 0,
-        nominal_dt_s: float = NOMINAL_DT_S,
-        head: dict[str, Any] | None = None,
-        hidden_size: int = HIDDEN_SIZE,
-        **cell_kwargs: Any,
-    ) -> None:
-        self.cell_kwargs = dict(cell_kwargs)
-        super().__init__("cfc", image_shape, action_dim, seed, nominal_dt_s, head, hidden_size)
+    KIND = "cfc"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        base = ("image_shape", "action_dim", "seed", "nominal_dt_s", "head", "hidden_size")
+        self.cell_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k not in base}
+        super().__init__(*args, **kwargs)
 
     def build_core(self, features_dim: int) -> None:
         """The fully connected CfC."""
         self.rnn = CfC(features_dim, self.hidden_size, **self.cell_kwargs)
 
-    @property
-    def state_size(self) -> int:
-        """H."""
-        return self.hidden_size
-
     def rnn_config(self) -> dict[str, Any]:
         """{"hidden_size", **cell_kwargs}."""
         return {"hidden_size": self.hidden_size, **self.cell_kwargs}
 
-    def core(
+    def recur(
         self,
         features: torch.Tensor,
         dt: torch.Tensor,
         episode_start: torch.Tensor | None,
         state: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, F), dt (B, T) nominal steps -> (B, T, A) pre-squash, (B, H)."""
-        states, last = self.rnn(features, state, dt=dt, episode_start=episode_start)[:2]
-        return self.readout(states), last
+        """Integrates over dt."""
+        out, last = self.rnn(features, state, dt=dt, episode_start=episode_start)[:2]
+        return out, last

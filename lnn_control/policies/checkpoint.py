@@ -12,24 +12,31 @@ leaves a config whose hash no longer matches, which loading reports instead of m
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors
-from safetensors.torch import save as save_safetensors
-
-import lnn_control
-from lnn_control.io_utils import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes
+from lnn_control.checkpoint_io import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    WEIGHTS_FILE,
+    load_into,
+    read_checkpoint,
+    write_checkpoint,
+)
 from lnn_control.policies.base import Policy
 from lnn_control.policies.registry import policy_from_spec
 
-FORMAT_VERSION = 1
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
+__all__ = [
+    "CONFIG_FILE",
+    "FORMAT_VERSION",
+    "WEIGHTS_FILE",
+    "load_checkpoint",
+    "load_policy",
+    "pretrained_names",
+    "resolve_checkpoint",
+    "save_checkpoint",
+]
 PRETRAINED_PREFIX = "pretrained:"
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 """Package data folder: `pretrained:<name>` is the checkpoint directory PRETRAINED_DIR/<name>."""
@@ -75,10 +82,7 @@ def save_checkpoint(
     Returns:
         The directory.
     """
-    directory = Path(directory)
     payload = {
-        "format_version": FORMAT_VERSION,
-        "package_version": lnn_control.__version__,
         "architecture": policy.spec(),
         "preprocessing": preprocessing(policy),
         "env_id": str(env_id),
@@ -87,18 +91,7 @@ def save_checkpoint(
         "metrics": dict(metrics or {}),
         "extra": dict(extra or {}),
     }
-    try:
-        json.dumps(payload)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"checkpoint config for {directory} is not JSON-serialisable: {err}"
-        ) from None
-    tensors = {k: v.detach().contiguous().cpu() for k, v in policy.state_dict().items()}
-    blob = save_safetensors(tensors)
-    payload["weights_sha256"] = sha256_bytes(blob)
-    atomic_write_bytes(directory / WEIGHTS_FILE, blob)
-    atomic_write_json(directory / CONFIG_FILE, payload)
-    return directory
+    return write_checkpoint(directory, policy, payload)
 
 
 def load_checkpoint(directory: str | Path) -> tuple[Policy, dict[str, Any]]:
@@ -112,28 +105,8 @@ def load_checkpoint(directory: str | Path) -> tuple[Policy, dict[str, Any]]:
         ValueError: wrong format version, hash mismatch, unreadable weights, malformed
             architecture, or a missing / extra / misshapen tensor (one line, naming the file).
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"checkpoint directory not found: {directory}")
-    config_path, weights_path = directory / CONFIG_FILE, directory / WEIGHTS_FILE
-    config = read_json(config_path, "checkpoint config")
-    version = config.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{config_path}: format_version {version!r} is not supported "
-            f"(lnn-control {lnn_control.__version__} reads version {FORMAT_VERSION})"
-        )
-    if not weights_path.is_file():
-        raise FileNotFoundError(f"checkpoint weights not found: {weights_path}")
-    blob = weights_path.read_bytes()
-    if sha256_bytes(blob) != config.get("weights_sha256"):
-        raise ValueError(
-            f"{weights_path}: content hash does not match {CONFIG_FILE} (corrupt or replaced)"
-        )
-    try:
-        tensors = load_safetensors(blob)
-    except SafetensorError as err:
-        raise ValueError(f"{weights_path}: not a readable safetensors file ({err})") from None
+    config, tensors = read_checkpoint(directory, "checkpoint")
+    config_path = Path(directory) / CONFIG_FILE
     architecture = config.get("architecture")
     if not isinstance(architecture, dict):
         raise ValueError(f"{config_path}: 'architecture' must be a JSON object")
@@ -141,24 +114,8 @@ def load_checkpoint(directory: str | Path) -> tuple[Policy, dict[str, Any]]:
         policy = policy_from_spec(architecture)
     except ValueError as err:
         raise ValueError(f"{config_path}: {err}") from None
-    _check_tensors(policy.state_dict(), tensors, weights_path)
-    policy.load_state_dict(tensors)
+    load_into(policy, tensors, directory)
     return policy.eval(), config
-
-
-def _check_tensors(
-    expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor], path: Path
-) -> None:
-    missing = sorted(set(expected) - set(found))
-    extra = sorted(set(found) - set(expected))
-    if missing or extra:
-        raise ValueError(f"{path}: missing tensors {missing}, unexpected tensors {extra}")
-    for name, tensor in expected.items():
-        if tuple(found[name].shape) != tuple(tensor.shape) or found[name].dtype != tensor.dtype:
-            raise ValueError(
-                f"{path}: tensor {name!r} is {found[name].dtype} {tuple(found[name].shape)}, "
-                f"the architecture needs {tensor.dtype} {tuple(tensor.shape)}"
-            )
 
 
 def pretrained_names() -> list[str]:

@@ -6,20 +6,15 @@ import argparse
 import shlex
 import sys
 
+from lnn_control.config_io import add_set_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lnn-control train`."""
     parser.add_argument(
         "--config", required=True, help="YAML recipe, e.g. configs/lane_keeping_il.yaml"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config key, e.g. --set train.policy=lstm (repeatable)",
-    )
+    add_set_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -46,8 +46,8 @@ def load_train_state(directory: Path, optimizer: torch.optim.Optimizer) -> dict[
     tensors = load_safetensors((directory / STATE_TENSORS).read_bytes())
     per_param: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
-        index, name = key.split(".", 1)
-        per_param.setdefault(int(index), {})[name] = value
+        position, name = key.split(".", 1)
+        per_param.setdefault(int(position), {})[name] = value
     params = [p for group in optimizer.param_groups for p in group["params"]]
     for index, entry in per_param.items():
         for name, value in entry.items():

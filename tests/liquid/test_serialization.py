@@ -67,7 +67,7 @@ def test_shape_mismatch_names_the_tensor(tmp_path: Path) -> None:
 
 
 def test_missing_files_and_bad_json(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="liquid config not found"):
+    with pytest.raises(FileNotFoundError, match="liquid checkpoint directory not found"):
         load_liquid(tmp_path / "nowhere")
     path = _saved(tmp_path)
     (path / CONFIG_FILE).write_text("{not json")
