@@ -87,6 +87,15 @@ def test_look_and_camera_knobs_change_the_image(
     assert np.mean(np.abs(base - changed)) > 2.0
 
 
+def test_shadows_darken_part_of_the_image(make_env: MakeEnv, small: LaneScenario) -> None:
+    busy = _knob(small, distractor_kind="trees", distractor_density_per_m=0.5)
+    plain = _first_frame(make_env, busy)
+    shaded = _first_frame(make_env, _knob(busy, shadows=True))
+    changed = np.abs(plain - shaded) > 0
+    assert changed.mean() > 0.05
+    assert shaded[changed].mean() < plain[changed].mean()  # shadows only darken
+
+
 def test_asphalt_tone_is_the_colour_straight_ahead(make_env: MakeEnv, small: LaneScenario) -> None:
     dark = _first_frame(make_env, _knob(small, asphalt_rgb=(0.1, 0.1, 0.1)))
     light = _first_frame(make_env, _knob(small, asphalt_rgb=(0.7, 0.7, 0.7)))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 from abc import abstractmethod
 from typing import Any, ClassVar
 
+import cv2
 import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
@@ -25,9 +27,39 @@ def check_severity(severity: int) -> int:
     return int(severity)
 
 
+def check_range(
+    name: str, value: float, low: float, high: float, *, open_low: bool = False
+) -> float:
+    """`value` as a float in [low, high] ((low, high] with `open_low`), or ValueError naming
+    `name` and the allowed range."""
+    bracket = "(" if open_low else "["
+    ok = (
+        isinstance(value, int | float | np.floating | np.integer)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (low < value if open_low else low <= value)
+        and value <= high
+    )
+    if not ok:
+        raise ValueError(f"{name} must be a number in {bracket}{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def check_int(name: str, value: int, low: int, high: int) -> int:
+    """`value` as an int in [low, high], or ValueError naming `name` and the allowed range."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not (low <= value <= high)
+    ):
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return int(value)
+
+
 class ImagePerturbation(gym.ObservationWrapper[Image, Any, Image]):
     """Perturbs the uint8 (H, W, 3) camera frame. Deterministic given the env seed: the random
-    generator is re-created from (seed, perturbation name) on every `reset(seed=...)`."""
+    generator is re-created from (seed, perturbation name) on every `reset(seed=...)`, then
+    `start_episode()` draws any per-episode state (sun position, shadows, frame buffers)."""
 
     name: ClassVar[str] = "perturbation"
 
@@ -39,10 +71,15 @@ class ImagePerturbation(gym.ObservationWrapper[Image, Any, Image]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Image, dict[str, Any]]:
-        """Reseed from (seed, name), then reset the env and perturb its first frame."""
+        """Reseed from (seed, name), start a new episode, then reset the env and perturb its
+        first frame."""
         if seed is not None:
             self.rng = np.random.default_rng([seed, zlib.crc32(self.name.encode())])
+        self.start_episode()
         return super().reset(seed=seed, options=options)
+
+    def start_episode(self) -> None:
+        """Clear per-episode state; called on every reset before the first frame. No-op here."""
 
     def observation(self, observation: Image) -> Image:
         """The perturbed frame (uint8, same shape)."""
@@ -61,3 +98,13 @@ def to_unit(image: Image) -> NDArray[np.float32]:
 def to_uint8(image: NDArray[np.float32]) -> Image:
     """float [0, 1] -> uint8 with rounding and clipping."""
     return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def apply_lut(image: Image, unit_curve: NDArray[np.float32]) -> Image:
+    """Map every uint8 value v through `unit_curve[v]` (float, 256 entries, on [0, 1]) with
+    clipping: a 256-entry lookup table, far cheaper than float maths per pixel."""
+    return np.asarray(cv2.LUT(image, to_uint8(unit_curve)), dtype=np.uint8)
+
+
+#: The 256 uint8 levels on [0, 1], for building lookup tables.
+LEVELS = np.arange(256, dtype=np.float32) / 255.0
