@@ -20,6 +20,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("lnn_control.eval.simulate_cli", "run a policy closed loop on held-out seeds"),
     "drive": ("lnn_control.envs.drive_cli", "drive an expert on one seed; write a GIF and a plot"),
     "params": ("lnn_control.policies.params_cli", "parameter counts of every policy kind"),
+    "export": ("lnn_control.deploy.export_cli", "export a policy step to ONNX with a sidecar"),
+    "deploy": (
+        "lnn_control.deploy.deploy_cli",
+        "run a policy on a robot: camera -> model -> actuator",
+    ),
     "wiring": ("lnn_control.liquid.wiring_cli", "build, inspect and plot an NCP wiring"),
     "demo": ("lnn_control.demo", "run the end-to-end demo (train, evaluate, stress, report)"),
 }

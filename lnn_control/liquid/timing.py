@@ -66,7 +66,7 @@ def dt_sequence(
     if tensor.dim() == 3 and tensor.shape[-1] == 1:
         tensor = tensor.squeeze(-1)
     allowed = {(), (batch,), (batch, 1), (batch, steps), (1, steps)}
-    if tuple(tensor.shape) not in allowed:
+    if tuple(int(size) for size in tensor.shape) not in allowed:  # int(): sizes trace as tensors
         raise ValueError(
             f"dt must be a number or a tensor of shape (B,), (B, T) or (B, T, 1) with "
             f"B={batch}, T={steps}; got {tuple(dt.shape)}"

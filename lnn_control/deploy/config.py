@@ -1,0 +1,78 @@
+"""The deploy config (pydantic; imported only by the CLI, never by the runtime core).
+
+cfg = load_config(DeployConfig, "configs/deploy/racecar_udp.yaml", ["actuator.port=9001"])
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from lnn_control.config_io import StrictModel
+from lnn_control.deploy.safety import (
+    DEFAULT_CRUISE_THROTTLE,
+    DEFAULT_MAX_FRAME_AGE_S,
+    DEFAULT_MAX_OVERRUNS,
+    DEFAULT_MAX_STEERING_RATE_PER_S,
+    SafetyConfig,
+)
+
+DEFAULT_UDP_PORT = 9000
+DEFAULT_RATE_HZ = 20.0
+
+
+class CameraSection(StrictModel):
+    """source "device" (index `device`), "video" / "folder" (`path`), "gstreamer" (`pipeline`)."""
+
+    source: Literal["device", "video", "folder", "gstreamer"] = "device"
+    device: int = Field(0, ge=0)
+    path: str | None = None
+    pipeline: str | None = None
+
+
+class ActuatorSection(StrictModel):
+    """backend "udp" (host, port), "serial" (serial_port, baudrate) or "log" (dry run)."""
+
+    backend: Literal["udp", "serial", "log"] = "log"
+    host: str = "127.0.0.1"
+    port: int = Field(DEFAULT_UDP_PORT, ge=1, le=65535)
+    serial_port: str = "/dev/ttyACM0"
+    baudrate: int = Field(115_200, gt=0)
+
+
+class SafetySection(StrictModel):
+    """See `lnn_control.deploy.safety.SafetyConfig` (same fields and units)."""
+
+    steering_min: float = -1.0
+    steering_max: float = 1.0
+    throttle_min: float = -1.0
+    throttle_max: float = 1.0
+    cruise_throttle: float = DEFAULT_CRUISE_THROTTLE
+    max_steering_rate_per_s: float = Field(DEFAULT_MAX_STEERING_RATE_PER_S, gt=0)
+    max_frame_age_s: float = Field(DEFAULT_MAX_FRAME_AGE_S, gt=0)
+    max_overruns: int = Field(DEFAULT_MAX_OVERRUNS, ge=1)
+    failsafe_steering: float = 0.0
+    failsafe_throttle: float = 0.0
+
+    def to_safety_config(self) -> SafetyConfig:
+        """The runtime's dataclass."""
+        return SafetyConfig(**self.model_dump())
+
+
+class LoopSection(StrictModel):
+    """Control rate (Hz) and an optional step limit."""
+
+    rate_hz: float = Field(DEFAULT_RATE_HZ, gt=0, le=1000)
+    max_steps: int | None = Field(None, ge=1)
+
+
+class DeployConfig(StrictModel):
+    """`lnn-control deploy` config: the exported model, camera, actuator, safety, loop."""
+
+    model: str = "model.onnx"
+    camera: CameraSection = CameraSection()
+    actuator: ActuatorSection = ActuatorSection()
+    safety: SafetySection = SafetySection()
+    loop: LoopSection = LoopSection()
+    telemetry_csv: str | None = None

@@ -1,0 +1,101 @@
+"""Export parity: onnxruntime vs `policy.step` over closed loops with irregular dt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lnn_control.deploy.export import export_policy
+from lnn_control.deploy.model import OnnxPolicy, file_sha256
+from lnn_control.policies import Policy, build_policy, save_checkpoint
+from tests.deploy.conftest import SMALL_IMAGE, drive_image
+
+PARITY_STEPS, TOL = 500, 1e-4
+DT_RANGE_S = (0.03, 0.09)
+
+
+def closed_loop_error(policy: Policy, model: OnnxPolicy, steps: int, seed: int = 0) -> float:
+    """Largest |onnx - torch| over actions and states along a closed-loop drive."""
+    rng = np.random.default_rng(seed)
+    state_t = policy.initial_state(1)
+    state_o = model.initial_state()
+    steering, worst = 0.0, 0.0
+    for step in range(steps):
+        image = drive_image(steering, step, rng)
+        dt_s = float(rng.uniform(*DT_RANGE_S))
+        action_t, state_t = policy.step(image, state_t, dt_s)
+        action_o, state_o = model.step(image, state_o, dt_s)
+        worst = max(worst, float(np.abs(action_o - action_t).max()))
+        if state_o.size:
+            worst = max(worst, float(np.abs(state_o - state_t.numpy()).max()))
+        steering = float(action_t[0])  # the torch policy drives; both see the same frames
+    return worst
+
+
+@pytest.mark.parametrize("kind", ["ncp", "lstm"])
+def test_parity_500_steps(
+    kind: str, small_policies: dict[str, Policy], exported: dict[str, Path]
+) -> None:
+    error = closed_loop_error(small_policies[kind], OnnxPolicy(exported[kind]), PARITY_STEPS)
+    assert error <= TOL, f"{kind}: max |onnx - torch| = {error:.2e}"
+
+
+@pytest.mark.parametrize("kind", ["ncp_cfc", "cnn", "gru", "ctrnn", "cfc"])
+def test_other_kinds_export(kind: str, tmp_path: Path) -> None:
+    policy = build_policy(kind, image_shape=SMALL_IMAGE, seed=1)
+    onnx_path, _ = export_policy(policy, tmp_path / f"{kind}.onnx")
+    model = OnnxPolicy(onnx_path)
+    assert model.state_size == policy.state_size
+    assert closed_loop_error(policy, model, steps=40) <= TOL
+
+
+def test_dt_changes_liquid_output(exported: dict[str, Path]) -> None:
+    """dt is a real input of the LTC graph (a longer interval integrates further)."""
+    model = OnnxPolicy(exported["ncp"])
+    image = drive_image(0.0, 0, np.random.default_rng(0))
+    _, short = model.step(image, model.initial_state(), 0.01)
+    _, long = model.step(image, model.initial_state(), 0.5)
+    assert np.abs(short - long).max() > 1e-4
+
+
+def test_sidecar_contents(exported: dict[str, Path]) -> None:
+    sidecar = json.loads(exported["ncp"].with_suffix(".json").read_text())
+    assert sidecar["onnx_sha256"] == file_sha256(exported["ncp"])
+    assert sidecar["image_shape"] == list(SMALL_IMAGE)
+    assert sidecar["state_size"] == 19
+    assert sidecar["nominal_dt_s"] == pytest.approx(0.05)
+    assert sidecar["action"]["limits"] == {"low": [-1.0], "high": [1.0]}
+    assert sidecar["checkpoint"]["env_id"] == "lnn_control/LaneKeeping-v0"
+    assert [sidecar["inputs"][k]["name"] for k in ("image", "hidden", "dt")] == [
+        "image",
+        "hidden",
+        "dt",
+    ]
+
+
+def test_hash_mismatch_is_refused(exported: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "m.onnx"
+    copy.write_bytes(exported["ncp"].read_bytes() + b"\0")
+    copy.with_suffix(".json").write_text(exported["ncp"].with_suffix(".json").read_text())
+    with pytest.raises(ValueError, match="SHA-256"):
+        OnnxPolicy(copy)
+
+
+def test_export_from_checkpoint_keeps_metadata(tmp_path: Path) -> None:
+    policy = build_policy("ncp", image_shape=SMALL_IMAGE, seed=2)
+    save_checkpoint(
+        policy, tmp_path / "ckpt", env_id="lnn_control/LaneKeeping-v0",
+        provenance={"run": "test"}, metrics={"departures": 0.0},
+    )  # fmt: skip
+    _, sidecar_path = export_policy(tmp_path / "ckpt", tmp_path / "out" / "m.onnx")
+    sidecar = json.loads(sidecar_path.read_text())
+    assert sidecar["checkpoint"]["provenance"] == {"run": "test"}
+    assert sidecar["checkpoint"]["metrics"] == {"departures": 0.0}
+    assert sidecar["checkpoint"]["architecture"]["kind"] == "ncp"
+    torch_action, _ = policy.step(np.zeros(SMALL_IMAGE, np.uint8) + 7, None, 0.05)
+    model = OnnxPolicy(tmp_path / "out" / "m.onnx")
+    onnx_action, _ = model.step(np.zeros(SMALL_IMAGE, np.uint8) + 7, model.initial_state(), 0.05)
+    assert np.allclose(torch_action, onnx_action, atol=TOL)
