@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+FILE_MODE = 0o644
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write `data` to `path` atomically: a temp file in the same folder, fsync, then rename.
@@ -24,6 +26,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)  # mkstemp creates 0600; checkpoints and reports are shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
