@@ -29,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _stress(policy: Any, config: Any) -> list[dict[str, Any]]:
     from lnn_control.envs.perturb import make_wrapper
-    from lnn_control.eval.evaluate import evaluate, lane_scenario_for_distance
+    from lnn_control.eval.evaluate import evaluate, scenario_for_distance
 
-    scenario = {**config.env.scenario, **lane_scenario_for_distance(config.eval.distance_m / 2)}
+    scenario = scenario_for_distance(config.env.scenario, config.eval.distance_m / 2)
     seeds = range(config.eval.seed_start, config.eval.seed_start + STRESS_SEEDS)
     rows = []
     for name, severity in STRESS:

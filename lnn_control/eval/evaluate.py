@@ -25,7 +25,6 @@ from tqdm import tqdm
 from lnn_control.eval.metrics import LaneEpisode, lane_metrics
 
 LANE_ENV_ID = "lnn_control/LaneKeeping-v0"
-CONTROL_DT_S = 0.05
 Wrapper = Callable[[Any], Any]
 
 
@@ -59,12 +58,16 @@ class EvalResult:
         return directory
 
 
-def lane_scenario_for_distance(distance_m: float, speed_mps: float = 2.0) -> dict[str, float]:
-    """Scenario overrides so that one episode is a road of about `distance_m` metres."""
-    time_limit_s = distance_m / speed_mps
+def scenario_for_distance(base: dict[str, Any], distance_m: float) -> dict[str, Any]:
+    """`base` scenario overrides, changed so that one episode is a road of about `distance_m`
+    metres driven at the base's own target speed (LaneScenario's default when it sets none)."""
+    from lnn_control.envs.scenario import LaneScenario
+
+    speed_mps = float(base.get("target_speed_mps", LaneScenario.target_speed_mps))
     return {
+        **base,
         "road_length_m": distance_m + 20.0,
-        "time_limit_s": time_limit_s,
+        "time_limit_s": distance_m / speed_mps,
         "target_speed_mps": speed_mps,
     }
 
@@ -84,6 +87,7 @@ def run_lane_episode(
     import gymnasium as gym
 
     import lnn_control  # noqa: F401  (registers the envs)
+    from lnn_control.envs.racecar import CONTROL_DT_S
 
     env = gym.make(env_id, intervention=True, disable_env_checker=True, **(env_kwargs or {}))
     for wrap in wrappers:
@@ -114,6 +118,7 @@ def run_lane_episode(
         steer=np.asarray(steer),
         distance_m=float(info["distance_m"]),
         interventions=int(info["interventions"]),
+        control_dt_s=CONTROL_DT_S,
     )
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-HELD_OUT_SEED_START = 1_000_000
+from lnn_control.envs.scenario import HELD_OUT_SEED_START
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def training_scenario(checkpoint_config: dict[str, Any]) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, write episodes.csv + summary.json (+ drive.mp4), print the summary."""
-    from lnn_control.eval.evaluate import evaluate, lane_scenario_for_distance, run_lane_episode
+    from lnn_control.eval.evaluate import evaluate, run_lane_episode, scenario_for_distance
     from lnn_control.eval.video import DriveRecorder
     from lnn_control.policies.checkpoint import load_checkpoint, resolve_checkpoint
 
@@ -48,9 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds < 1 or args.distance_m <= 0:
         raise ValueError("--seeds must be >= 1 and --distance-m > 0")
     policy, config = load_checkpoint(resolve_checkpoint(args.policy))
-    trained = training_scenario(config)
-    speed = float(trained.get("target_speed_mps", 2.0))
-    scenario = {**trained, **lane_scenario_for_distance(args.distance_m, speed)}
+    scenario = scenario_for_distance(training_scenario(config), args.distance_m)
     seeds = range(args.seed_start, args.seed_start + args.seeds)
     result = evaluate(policy, seeds=seeds, env_kwargs={"scenario": scenario}, workers=args.workers)
     result.save(args.out)

@@ -18,8 +18,6 @@ from tqdm import tqdm
 from lnn_control.training.config import CollectSection, EnvSection
 from lnn_control.training.shards import Episode, write_episode, write_index
 
-CONTROL_DT_S = 0.05  # 20 Hz
-
 
 @dataclass(frozen=True)
 class EpisodeJob:
@@ -79,6 +77,8 @@ def run_episode(job: EpisodeJob) -> dict[str, Any]:
 
 
 def _drive(env: Any, expert: Any, learner: Any, seed: int, steps: int) -> Episode:
+    from lnn_control.envs.racecar import CONTROL_DT_S
+
     obs, info = env.reset(seed=seed)
     expert.reset(seed=seed)
     state = learner.initial_state(1) if learner is not None else None

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from lnn_control.config_io import StrictModel
+from lnn_control.envs.scenario import HELD_OUT_SEED_START  # never used for training data
 
-HELD_OUT_SEED_START = 1_000_000  # seeds from here on are never used for training data
 PolicyKind = Literal["ncp", "ncp_cfc", "cnn", "lstm", "gru", "ctrnn", "cfc"]
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from lnn_control.config_io import dump_config
-from lnn_control.eval.evaluate import evaluate, lane_scenario_for_distance
+from lnn_control.eval.evaluate import evaluate, scenario_for_distance
 from lnn_control.io_utils import atomic_write_bytes
 from lnn_control.training.bc import train_bc
 from lnn_control.training.collect import collect_demonstrations
@@ -62,14 +62,12 @@ def _stage(
 
     out_dir = Path(config.run_dir) / "checkpoints" / name
     done = out_dir / "done.json"
+    if (out_dir / "model.safetensors").is_file():  # finished, or interrupted after an epoch
+        loaded, _ = load_checkpoint(out_dir)
+        policy.load_state_dict(loaded.state_dict())
     if done.is_file():
         print(f"[{name}] already trained: {out_dir}")
-        loaded, _ = load_checkpoint(out_dir)
-        policy.load_state_dict(loaded.state_dict())
         return out_dir
-    if (out_dir / "model.safetensors").is_file():
-        loaded, _ = load_checkpoint(out_dir)
-        policy.load_state_dict(loaded.state_dict())
     stream = load_stream(data)
     print(
         f"[{name}] {len(stream)} frames in {stream.episodes} episodes from {len(data)} dataset(s)"
@@ -157,8 +155,7 @@ def main(config: ILConfig, command: str | None = None) -> dict[str, Any]:
 
 def _evaluate(config: ILConfig, policy: Any, run_dir: Path) -> Any:
     ev = config.eval
-    speed = float(config.env.scenario.get("target_speed_mps", 2.0))
-    scenario = {**config.env.scenario, **lane_scenario_for_distance(ev.distance_m, speed)}
+    scenario = scenario_for_distance(config.env.scenario, ev.distance_m)
     seeds = range(ev.seed_start, ev.seed_start + ev.seeds)
     result = evaluate(
         policy, config.env.env_id, seeds, env_kwargs={"scenario": scenario}, workers=ev.workers
