@@ -18,6 +18,10 @@ from lnn_control import __version__
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("lnn_control.training.train_cli", "train a policy by imitation from a YAML config"),
     "simulate": ("lnn_control.eval.simulate_cli", "run a policy closed loop on held-out seeds"),
+    "stress": (
+        "lnn_control.eval.stress_cli",
+        "stress-test policies under perturbations x severities; CSV, tables, plots, report",
+    ),
     "drive": ("lnn_control.envs.drive_cli", "drive an expert on one seed; write a GIF and a plot"),
     "params": ("lnn_control.policies.params_cli", "parameter counts of every policy kind"),
     "export": ("lnn_control.deploy.export_cli", "export a policy step to ONNX with a sidecar"),

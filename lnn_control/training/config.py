@@ -88,6 +88,11 @@ class ILConfig(StrictModel):
     """The whole imitation recipe: collect -> train -> DAgger -> evaluate."""
 
     run_dir: str = "runs/lane_il"
+    data_from: str | None = Field(
+        None,
+        description="another run directory whose data/ (expert and DAgger shards) is reused "
+        "instead of collecting: every policy of a comparison then learns from the same frames",
+    )
     env: EnvSection = Field(default_factory=EnvSection)
     collect: CollectSection = Field(default_factory=CollectSection)
     train: TrainSection = Field(default_factory=TrainSection)

@@ -10,6 +10,8 @@ Run directory (every stage is resumable; a finished stage is not redone):
     run_dir/config.yaml            the resolved config
     run_dir/data/expert/           expert demonstrations (shards + index.json)
     run_dir/data/dagger_<r>/       states visited by the learner, labelled by the expert
+                                   (with `data_from: <other run>` both are read from that run,
+                                   so baselines learn from exactly the NCP's frames)
     run_dir/checkpoints/<stage>/   policy checkpoint + optimiser state after every epoch
     run_dir/policy/                the final policy checkpoint and its MODEL_CARD.md
     run_dir/eval/                  held-out closed-loop results (episodes.csv, summary.json)
@@ -42,10 +44,18 @@ def _image_shape(config: ILConfig) -> tuple[int, int, int]:
     return (int(scenario.get("image_height", 64)), int(scenario.get("image_width", 160)), 3)
 
 
-def _collect(config: ILConfig, out_dir: Path, **kwargs: Any) -> Path:
+def _collect(config: ILConfig, name: str, **kwargs: Any) -> Path:
+    """The dataset `name` (expert, dagger_<r>): collected into run_dir/data, or reused."""
+    source = Path(config.data_from) if config.data_from else Path(config.run_dir)
+    out_dir = source / "data" / name
     if (out_dir / "index.json").is_file():
         print(f"[collect] reusing {out_dir} ({read_index(out_dir)['frames']} frames)")
         return out_dir
+    if config.data_from:
+        raise SystemExit(
+            f"data_from={config.data_from}: {out_dir}/index.json not found; run that "
+            "recipe first, or drop data_from to collect this run's own data"
+        )
     return collect_demonstrations(config.env, config.collect, out_dir, **kwargs)
 
 
@@ -106,14 +116,14 @@ def main(config: ILConfig, command: str | None = None) -> dict[str, Any]:
     policy = build_policy(
         config.train.policy, image_shape=_image_shape(config), action_dim=1, seed=config.train.seed
     )
-    data = [_collect(config, run_dir / "data" / "expert")]
+    data = [_collect(config, "expert")]
     stage_dir = _stage(config, policy, data, "bc", config.train.epochs, writer, started)
     for r in range(1, config.dagger.rounds + 1):
         dagger = config.dagger
         data.append(
             _collect(
                 config,
-                run_dir / "data" / f"dagger_{r}",
+                f"dagger_{r}",
                 learner_dir=stage_dir,
                 seed_start=dagger.seed_start + (r - 1) * dagger.episodes,
                 episodes=dagger.episodes,
@@ -135,6 +145,7 @@ def main(config: ILConfig, command: str | None = None) -> dict[str, Any]:
         "command": command or " ".join(sys.argv),
         "config": config.model_dump(mode="json"),
         "training_seeds": [read_index(d)["seed_range"] for d in data],
+        "data_dirs": [str(d) for d in data],
         "data_frames": frames,
         "train_seconds": train_seconds,
         "augmentation": config.train.augment.model_dump(),

@@ -39,6 +39,13 @@ def write_model_card(
         f"{provenance.get('training_seeds')} (expert `{config.get('collect', {}).get('expert')}` "
         f"with noise injection std {config.get('collect', {}).get('noise_std')}, then DAgger "
         f"rounds: {config.get('dagger', {}).get('rounds')})",
+        f"- Data directories: {provenance.get('data_dirs')}"
+        + (
+            f" (reused from `{config['data_from']}`: the same frames that run learned from, "
+            "including the states its own learner visited in DAgger)"
+            if config.get("data_from")
+            else ""
+        ),
         f"- Training time: {_format(float(provenance.get('train_seconds', 0.0)))} s of "
         "optimisation on this 2-core CPU machine",
         f"- Augmentation during training: {json.dumps(provenance.get('augmentation', {}))} "
