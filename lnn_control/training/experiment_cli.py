@@ -1,0 +1,43 @@
+"""`lnn-control experiment`: train several policy kinds x training seeds on the same
+demonstrations, stress them with one suite, and write the comparison table."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from lnn_control.config_io import add_set_argument
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `lnn-control experiment`."""
+    parser.add_argument(
+        "--config", required=True, help="e.g. configs/experiments/ncp_vs_baselines.yaml"
+    )
+    add_set_argument(parser)
+    parser.add_argument(
+        "--publish",
+        type=Path,
+        metavar="MD",
+        help="also copy comparison.md there (e.g. docs/results/ncp_vs_baselines.md)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, stress, compare (every step resumable)."""
+    from lnn_control.config_io import load_config
+    from lnn_control.training.experiment import ExperimentConfig, run_experiment
+
+    config = load_config(ExperimentConfig, args.config, args.overrides)
+    command = "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    run_experiment(config, command)
+    table = Path(config.run_root) / "comparison.md"
+    print(table.read_text())
+    if args.publish is not None:
+        args.publish.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(table, args.publish)
+        print(f"published: {args.publish}")
+    return 0
