@@ -18,6 +18,10 @@ from lnn_control import __version__
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("lnn_control.training.train_cli", "train a policy by imitation from a YAML config"),
     "simulate": ("lnn_control.eval.simulate_cli", "run a policy closed loop on held-out seeds"),
+    "explain": (
+        "lnn_control.eval.explain_cli",
+        "saliency, SSIM under perturbations, neuron activity, PCA and ablation of policies",
+    ),
     "experiment": (
         "lnn_control.training.experiment_cli",
         "train policy kinds x seeds on the same data, stress them, write the comparison",

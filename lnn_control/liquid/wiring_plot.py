@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lnn_control.liquid.wiring import Wiring
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TYPE_COLOURS = {
     "sensory": "#8fb3d9",
@@ -44,16 +48,36 @@ def plot_wiring(
     include_sensory: bool = True,
     activity: np.ndarray | None = None,
     title: str | None = None,
-) -> object:
+    activity_range: tuple[float, float] = (-1.0, 1.0),
+) -> Figure:
     """Plot the wiring; neurons coloured by type, or by `activity` (N,) when given.
 
-    Returns the matplotlib Figure; saves it as PNG when `path` is given.
+    Synapses are drawn green (excitatory) or red (inhibitory). With `activity` (one value per
+    neuron, e.g. the state at one moment), neurons are coloured on the "coolwarm" map spanning
+    `activity_range` (low, high) in the activity's own units (values outside are clipped) and a
+    colour bar is added. Returns the matplotlib Figure; saves it as PNG (and closes it) when
+    `path` is given.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
 
+    low, high = (float(v) for v in activity_range)
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"activity_range must be finite (low, high) with low < high, got {activity_range}"
+        )
+    if activity is not None:
+        activity = np.asarray(activity, dtype=float).reshape(-1)
+        if activity.shape != (wiring.n_neurons,) or not np.isfinite(activity).all():
+            raise ValueError(
+                f"activity must be {wiring.n_neurons} finite values (one per neuron), "
+                f"got shape {activity.shape}"
+            )
+    norm = Normalize(vmin=low, vmax=high, clip=True)
+    cmap = plt.get_cmap("coolwarm")
     pos = layout(wiring, include_sensory)
     fig, ax = plt.subplots(figsize=(8, 6))
     edges = [
@@ -87,7 +111,7 @@ def plot_wiring(
         neuron_type = "sensory" if kind == "sensory" else wiring.neuron_types[i]
         colour: str | tuple[float, float, float, float] = TYPE_COLOURS[neuron_type]
         if activity is not None and kind == "neuron":
-            colour = plt.get_cmap("coolwarm")(float(np.clip(0.5 + 0.5 * activity[i], 0.0, 1.0)))
+            colour = cmap(float(norm(activity[i])))
         ax.scatter(
             [x],
             [y],
@@ -105,6 +129,9 @@ def plot_wiring(
     ax.plot([], [], color=INHIBITORY, label="inhibitory")
     ax.legend(loc="lower center", ncol=7, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
     ax.set_axis_off()
+    if activity is not None:
+        mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(mappable, ax=ax, fraction=0.03, pad=0.01, label="activity")
     ax.set_title(
         title
         or f"{wiring.name}: {wiring.n_neurons} neurons, {wiring.synapse_count} synapses "
