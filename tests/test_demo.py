@@ -32,6 +32,7 @@ def test_tiny_demo_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixtu
         "low_light (severity 3)",
     ]
     report = (run_dir / "report.html").read_text()
-    assert report.count("data:image/png;base64,") >= 4  # loss, lateral, frames, wiring
+    assert report.count("data:image/png;base64,") >= 5  # loss, lateral, frames, saliency, wiring
+    assert "Where the policy looks" in report
     assert "Model card" in report
     assert "| condition | autonomy |" in capsys.readouterr().out

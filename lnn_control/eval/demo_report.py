@@ -75,6 +75,31 @@ def _frames_figure(stress: list[tuple[str, int]]) -> Any:
     return fig
 
 
+def _saliency_figure(policy: Any) -> Any:
+    """A held-out frame, its VisualBackProp overlay and its gradient-saliency overlay."""
+    import gymnasium as gym
+    import matplotlib.pyplot as plt
+
+    from lnn_control.eval.saliency import gradient_saliency, overlay, visual_backprop
+
+    height, width, _ = policy.image_shape
+    scenario = {"image_height": height, "image_width": width}
+    env = gym.make("lnn_control/LaneKeeping-v0", disable_env_checker=True, scenario=scenario)
+    obs, _ = env.reset(seed=1_000_000)
+    env.close()
+    panels = [
+        ("camera", obs),
+        ("VisualBackProp", overlay(obs, visual_backprop(policy, obs)[0])),
+        ("|d steering / d pixel|", overlay(obs, gradient_saliency(policy, obs)[0])),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 1.8))
+    for ax, (title, image) in zip(axes, panels, strict=True):
+        ax.imshow(image)
+        ax.set_title(title, fontsize=9)
+        ax.set_axis_off()
+    return fig
+
+
 def write_demo_report(
     run_dir: Path, policy: Any, rows: list[dict[str, Any]], seconds: float
 ) -> tuple[Path, str]:
@@ -99,6 +124,7 @@ def write_demo_report(
         ("Training", figure_html(_loss_figure(run_dir), "training loss")),
         ("Closed loop", figure_html(_lateral_figure(run_dir), "lateral offset")),
         ("What the camera sees", figure_html(_frames_figure(list(STRESS)), "camera frames")),
+        ("Where the policy looks", figure_html(_saliency_figure(policy), "saliency")),
     ]
     wiring = getattr(policy, "wiring", None)
     if wiring is not None:
