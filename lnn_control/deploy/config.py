@@ -32,13 +32,22 @@ class CameraSection(StrictModel):
 
 
 class ActuatorSection(StrictModel):
-    """backend "udp" (host, port), "serial" (serial_port, baudrate) or "log" (dry run)."""
+    """backend "udp" (host, port), "serial" (serial_port, baudrate), "mavlink" (mavlink_url;
+    velocity / yaw-rate setpoints for a PX4 / ArduPilot rover), "ros2" (ros2_topic, ros2_style;
+    geometry_msgs/Twist) or "log" (dry run). Speeds in m/s, rates in rad/s, angles in rad."""
 
-    backend: Literal["udp", "serial", "log"] = "log"
+    backend: Literal["udp", "serial", "mavlink", "ros2", "log"] = "log"
     host: str = "127.0.0.1"
     port: int = Field(DEFAULT_UDP_PORT, ge=1, le=65535)
     serial_port: str = "/dev/ttyACM0"
     baudrate: int = Field(115_200, gt=0)
+    mavlink_url: str = "udpout:127.0.0.1:14540"
+    ros2_topic: str = "cmd_vel"
+    ros2_style: Literal["twist", "ackermann"] = "twist"
+    same_host_only: bool = Field(False, description="ROS 2 over shared memory only")
+    max_speed_mps: float = Field(1.0, gt=0)
+    max_yaw_rate_rad_s: float = Field(1.0, gt=0)
+    max_steering_rad: float = Field(0.35, gt=0)
 
 
 class SafetySection(StrictModel):

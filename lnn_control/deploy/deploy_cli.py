@@ -56,6 +56,24 @@ def make_actuator(section: ActuatorSection) -> Actuator:
         return UdpActuator((section.host, section.port))
     if section.backend == "serial":
         return SerialActuator(section.serial_port, section.baudrate)
+    if section.backend == "mavlink":
+        from lnn_control.deploy.mavlink import MavlinkActuator, MavlinkLimits
+
+        limits = MavlinkLimits(
+            max_speed_mps=section.max_speed_mps, max_yaw_rate_rad_s=section.max_yaw_rate_rad_s
+        )
+        return MavlinkActuator(section.mavlink_url, kind="rover", limits=limits)
+    if section.backend == "ros2":
+        from lnn_control.deploy.ros2 import Ros2Actuator
+
+        return Ros2Actuator(
+            section.ros2_topic,
+            style=section.ros2_style,
+            max_speed_mps=section.max_speed_mps,
+            max_yaw_rate_rad_s=section.max_yaw_rate_rad_s,
+            max_steering_rad=section.max_steering_rad,
+            same_host_only=section.same_host_only,
+        )
     return LogActuator()
 
 

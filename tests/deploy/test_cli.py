@@ -24,7 +24,7 @@ def parse(module: object, argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-@pytest.mark.parametrize("name", ["racecar_udp.yaml", "racecar_serial.yaml"])
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFIG_DIR.glob("*.yaml")))
 def test_shipped_configs_validate(name: str) -> None:
     assert isinstance(load_config(DeployConfig, CONFIG_DIR / name), DeployConfig)
 
