@@ -16,6 +16,22 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+def _data_line(provenance: dict[str, Any], config: dict[str, Any]) -> str:
+    if provenance.get("algorithm"):
+        return (
+            f"- Training data: {provenance.get('data_frames')} environment steps at 20 Hz of "
+            f"{provenance['algorithm']} on training seeds {provenance.get('training_seeds')}, "
+            f"starting from `{config.get('init')}` (head frozen: {config.get('freeze_head')})"
+        )
+    collect = config.get("collect", {})
+    return (
+        f"- Training data: {provenance.get('data_frames')} frames at 20 Hz from training seeds "
+        f"{provenance.get('training_seeds')} (expert `{collect.get('expert')}` with noise "
+        f"injection std {collect.get('noise_std')}, then DAgger rounds: "
+        f"{config.get('dagger', {}).get('rounds')})"
+    )
+
+
 def write_model_card(
     policy: Any, directory: Path, provenance: dict[str, Any], metrics: dict[str, Any]
 ) -> Path:
@@ -35,10 +51,7 @@ def write_model_card(
         f"- Command: `{provenance.get('command', '?')}`",
         f"- Policy: `{train.get('policy')}`, seed {train.get('seed')}; parameters: "
         + ", ".join(f"{k} {v}" for k, v in counts.items()),
-        f"- Training data: {provenance.get('data_frames')} frames at 20 Hz from training seeds "
-        f"{provenance.get('training_seeds')} (expert `{config.get('collect', {}).get('expert')}` "
-        f"with noise injection std {config.get('collect', {}).get('noise_std')}, then DAgger "
-        f"rounds: {config.get('dagger', {}).get('rounds')})",
+        _data_line(provenance, config),
         f"- Data directories: {provenance.get('data_dirs')}"
         + (
             f" (reused from `{config['data_from']}`: the same frames that run learned from, "

@@ -1,0 +1,206 @@
+"""Reinforcement learning of liquid policies with sb3-contrib's RecurrentPPO.
+
+    lnn-control train --config configs/lane_keeping_ppo_finetune.yaml   # from the imitation NCP
+    lnn-control train --config configs/lane_keeping_ppo_scratch.yaml    # new core, frozen head
+
+Run directory: sb3_model.zip (resume point, sb3's format), tb/ (TensorBoard), eval.csv (held-out
+evaluations during training), policy/ (the result as an lnn_control checkpoint + MODEL_CARD.md).
+
+Reward (LaneKeeping-v0's own, `lnn_control.envs.task`): per 50 ms step, progress along the road
+(1 at target speed) - 0.5 (lateral / half lane width)^2 - 1.0 heading_error_rad^2, and -10 when
+the car leaves the lane or flips (the episode ends there in training: no intervention protocol).
+Training episodes use seeds < 1,000,000; evaluations run held-out seeds under the intervention
+protocol, as every other evaluation does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from lnn_control.config_io import StrictModel
+from lnn_control.envs.scenario import HELD_OUT_SEED_START
+from lnn_control.training.config import EnvSection, EvalSection, PolicyKind
+
+
+class PPOSection(StrictModel):
+    """RecurrentPPO hyper-parameters (sb3 names); steps are control steps (50 ms)."""
+
+    total_steps: int = Field(50_000, ge=1)
+    n_envs: int = Field(2, ge=1, le=64, description="environments in subprocesses")
+    n_steps: int = Field(256, ge=8, description="steps per env per rollout")
+    batch_size: int = Field(128, ge=8)
+    n_epochs: int = Field(4, ge=1)
+    lr: float = Field(1e-4, gt=0)
+    gamma: float = Field(0.99, gt=0, le=1)
+    gae_lambda: float = Field(0.95, ge=0, le=1)
+    clip_range: float = Field(0.1, gt=0)
+    ent_coef: float = Field(0.0, ge=0)
+    vf_coef: float = Field(0.5, ge=0)
+    max_grad_norm: float = Field(0.5, gt=0)
+    log_std_init: float = Field(-2.0, description="initial log std of the Gaussian (action units)")
+    threads: int = Field(1, ge=1, description="torch threads in the learner")
+
+
+class PPOEvalSection(EvalSection):
+    """Held-out evaluations during training."""
+
+    every_steps: int = Field(10_000, ge=1, description="evaluate every this many steps")
+
+
+class PPOConfig(StrictModel):
+    """A PPO recipe: where the policy starts, what is trained, how long, how it is checked."""
+
+    algorithm: Literal["ppo"] = "ppo"
+    run_dir: str = "runs/lane_ppo"
+    env: EnvSection = Field(default_factory=EnvSection)
+    init: str | None = Field(
+        "pretrained:lane_keeping_ncp",
+        description="checkpoint to start from (directory or pretrained:<name>); None: a new "
+        "policy of kind `policy`",
+    )
+    policy: PolicyKind = "ncp"
+    reinit_core: bool = Field(False, description="keep the init's head, draw a new core")
+    freeze_head: bool = Field(True, description="train the recurrent core (and readout) only")
+    seed: int = Field(0, ge=0)
+    ppo: PPOSection = Field(default_factory=PPOSection)
+    eval: PPOEvalSection = Field(default_factory=PPOEvalSection)
+
+
+def initial_policy(config: PPOConfig) -> Any:
+    """The policy PPO starts from (see `PPOConfig.init`, `reinit_core`)."""
+    from lnn_control.policies import build_policy, load_policy
+
+    if config.init is None:
+        height = int(config.env.scenario.get("image_height", 64))
+        width = int(config.env.scenario.get("image_width", 160))
+        return build_policy(config.policy, image_shape=(height, width, 3), seed=config.seed)
+    policy = load_policy(config.init)
+    if config.reinit_core:
+        fresh = build_policy(
+            policy.kind, image_shape=policy.image_shape, action_dim=policy.action_dim,
+            seed=config.seed + 1,
+        )  # fmt: skip
+        fresh.head.load_state_dict(policy.head.state_dict())
+        policy = fresh
+    return policy
+
+
+def _make_env(config: PPOConfig) -> Any:
+    def build() -> Any:
+        import gymnasium as gym
+
+        import lnn_control  # noqa: F401  (registers the envs)
+
+        # sb3 seeds the first reset (seed + rank); later resets draw training seeds (< 1e6).
+        return gym.make(config.env.env_id, scenario=dict(config.env.scenario))
+
+    return build
+
+
+def _vec_env(config: PPOConfig) -> Any:
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    builders = [_make_env(config) for _ in range(config.ppo.n_envs)]
+    if config.ppo.n_envs == 1:
+        return DummyVecEnv(builders)
+    return SubprocVecEnv(builders, start_method="spawn")
+
+
+def _model(config: PPOConfig, venv: Any, run_dir: Path) -> Any:
+    from sb3_contrib import RecurrentPPO
+
+    from lnn_control.training.rl_policy import (
+        LiquidRecurrentPolicy,
+        liquid_policy_kwargs,
+        load_weights,
+    )
+
+    saved = run_dir / "sb3_model.zip"
+    if saved.is_file():
+        print(f"[ppo] resuming from {saved}")
+        return RecurrentPPO.load(saved, env=venv, tensorboard_log=str(run_dir / "tb"))
+    p = config.ppo
+    policy = initial_policy(config)
+    kwargs = liquid_policy_kwargs(policy, freeze_head=config.freeze_head)
+    kwargs["log_std_init"] = p.log_std_init
+    model = RecurrentPPO(
+        LiquidRecurrentPolicy, venv, learning_rate=p.lr, n_steps=p.n_steps,
+        batch_size=p.batch_size, n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda,
+        clip_range=p.clip_range, ent_coef=p.ent_coef, vf_coef=p.vf_coef,
+        max_grad_norm=p.max_grad_norm, policy_kwargs=kwargs, seed=config.seed,
+        tensorboard_log=str(run_dir / "tb"), verbose=0,
+    )  # fmt: skip
+    load_weights(model.policy, policy)
+    return model
+
+
+def held_out_summary(policy: Any, config: PPOConfig) -> dict[str, float]:
+    """The policy's summary on the config's held-out seeds (intervention protocol)."""
+    from lnn_control.eval.evaluate import evaluate, scenario_for_distance
+
+    ev = config.eval
+    scenario = scenario_for_distance(config.env.scenario, ev.distance_m)
+    seeds = range(ev.seed_start, ev.seed_start + ev.seeds)
+    result = evaluate(
+        policy, seeds=seeds, env_kwargs={"scenario": scenario}, workers=ev.workers, progress=False
+    )
+    return result.summary
+
+
+def main(config: PPOConfig, command: str) -> dict[str, Any]:
+    """Train (resuming if run_dir holds a model), evaluate, save policy/ + MODEL_CARD.md."""
+    import torch
+
+    from lnn_control.config_io import dump_config
+    from lnn_control.io_utils import atomic_write_bytes
+    from lnn_control.policies import save_checkpoint
+    from lnn_control.training.model_card import write_model_card
+    from lnn_control.training.ppo_callbacks import EvalCallback, ProgressCallback
+    from lnn_control.training.rl_policy import extract_policy
+
+    torch.set_num_threads(config.ppo.threads)
+    run_dir = Path(config.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(run_dir / "config.yaml", dump_config(config).encode())
+    started = time.perf_counter()
+    venv = _vec_env(config)
+    try:
+        model = _model(config, venv, run_dir)
+        remaining = config.ppo.total_steps - int(model.num_timesteps)
+        callbacks = [ProgressCallback(remaining), EvalCallback(config, run_dir, held_out_summary)]
+        if remaining > 0:
+            model.learn(remaining, callback=callbacks, reset_num_timesteps=False, tb_log_name="ppo")
+            model.save(run_dir / "sb3_model.zip")
+    finally:
+        venv.close()
+    policy = extract_policy(model.policy)
+    summary = held_out_summary(policy, config)
+    seconds = time.perf_counter() - started
+    ev = config.eval
+    provenance = {
+        "command": command,
+        "config": config.model_dump(mode="json"),
+        "algorithm": "RecurrentPPO (sb3-contrib)",
+        "training_seeds": [[0, HELD_OUT_SEED_START - 1]],
+        "data_frames": int(model.num_timesteps),
+        "train_seconds": seconds,
+        "augmentation": {},
+    }
+    metrics = {"eval_seed_range": [ev.seed_start, ev.seed_start + ev.seeds - 1], **summary}
+    out = run_dir / "policy"
+    save_checkpoint(policy, out, env_id=config.env.env_id, provenance=provenance, metrics=metrics)
+    write_model_card(policy, out, provenance, metrics)
+    print("[ppo] held out: " + json.dumps(summary))
+    return {"policy_dir": out, "summary": summary, "steps": int(model.num_timesteps)}
+
+
+def read_eval_log(run_dir: Path) -> list[dict[str, str]]:
+    """The rows of run_dir/eval.csv (step, and the summary keys)."""
+    with (run_dir / "eval.csv").open() as handle:
+        return list(csv.DictReader(handle))
