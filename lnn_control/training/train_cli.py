@@ -17,6 +17,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", required=True, help="YAML recipe, e.g. configs/lane_keeping_il.yaml"
     )
     add_set_argument(parser)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        metavar="SEED",
+        help="train once per seed in <run_dir>_s<seed>, then tabulate mean and spread",
+    )
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--address", help="Ray cluster address (e.g. auto); default: start one")
+    parser.add_argument("--workers", type=int, default=1, help="seeds trained at once")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,6 +36,19 @@ def run(args: argparse.Namespace) -> int:
     from lnn_control.training.imitation import main
 
     command = "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if args.seeds:
+        from lnn_control.training.multiseed import run_seeds
+
+        run_seeds(
+            Path(args.config),
+            args.overrides,
+            args.seeds,
+            backend=args.backend,
+            workers=args.workers,
+            address=args.address,
+            command=command,
+        )
+        return 0
     if _algorithm(args.config) == "ppo":
         from lnn_control.training.ppo import PPOConfig
         from lnn_control.training.ppo import main as ppo_main
