@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lnn_control.config_io import add_set_argument
+
+if TYPE_CHECKING:
+    from lnn_control.eval.suite import PolicySpec, StressSuite
 
 PREVIEW_PATH = Path("runs/stress/preview.png")
 
@@ -44,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{PREVIEW_PATH}) and stop",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--publish", type=Path, metavar="MD", help="also write the tables there, with the command"
+    )
 
 
 def parse_policy(text: str) -> tuple[str, str]:
@@ -91,6 +98,31 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     write_stress_report(out_dir, suite, specs, records, reference)
-    print((out_dir / "tables.md").read_text())
+    tables = (out_dir / "tables.md").read_text()
+    print(tables)
     print(f"report: {out_dir / 'report.html'}")
+    if args.publish is not None:
+        _publish(args.publish, tables, suite, specs)
     return 0
+
+
+def _publish(path: Path, tables: str, suite: StressSuite, specs: list[PolicySpec]) -> None:
+    import datetime
+    import shlex
+    import sys
+
+    from lnn_control.io_utils import atomic_write_bytes
+
+    seeds = suite.seed_list()
+    sources = ", ".join(f"{s.label} = `{s.source}`" for s in specs)
+    command = "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    header = (
+        f"Generated {datetime.date.today().isoformat()} by `{command}`: held-out seeds "
+        f"{seeds[0]:,}-{seeds[-1]:,}, {suite.distance_m:g} m per episode "
+        f"(intervention protocol); policies: {sources}.\n\n"
+    )
+    body = (
+        tables.replace("\n\n", "\n\n" + header, 1) if tables.startswith("# ") else header + tables
+    )
+    atomic_write_bytes(path, body.encode())
+    print(f"published: {path}")

@@ -246,13 +246,20 @@ def test_sweep_killed_halfway_resumes_from_finished_cells(
     process.wait()
     finished = {p: p.stat().st_mtime_ns for p in out.glob("cells/**/*.json")}
     assert 2 <= len(finished) < 12, "the sweep was not interrupted halfway"
+    published = tmp_path / "published.md"
     result = subprocess.run(
-        _cli(tiny_policy, suite_path, out), capture_output=True, text=True, timeout=300
+        [*_cli(tiny_policy, suite_path, out), "--publish", str(published)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert f"12 cells: {len(finished)} done before, {12 - len(finished)} to run" in result.stdout
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items())
     assert len(json.loads((out / "episodes.json").read_text())) == 12
+    text = published.read_text()
+    assert text.startswith("# Stress suite tiny\n\nGenerated ")
+    assert "held-out seeds 1,000,000-1,000,003, 4 m per episode" in text
 
 
 @pytest.mark.slow
