@@ -2,10 +2,13 @@
 
 Lane keeping runs under the intervention protocol: a lane departure counts an intervention, the
 car is put back on the lane centre at the same arc length, and driving goes on; the policy's
-hidden state carries on too (the controller keeps running, as on a real car).
+hidden state carries on too (the controller keeps running, as on a real car). Drone navigation
+flies each episode until success, collision, leaving the arena or the time limit
+(`lnn_control.eval.drone_eval`).
 
     result = evaluate(policy, "lnn_control/LaneKeeping-v0", seeds=range(1_000_000, 1_000_020))
     result.summary["autonomy"], result.episodes[0]["interventions"]
+    evaluate(policy, "lnn_control/DroneNav-v0", seeds=range(1_000_000, 1_000_050)).summary
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from lnn_control.eval.drone_eval import DRONE_ENV_ID, drone_metrics, run_drone_episode
 from lnn_control.eval.metrics import LaneEpisode, lane_metrics
 
 LANE_ENV_ID = "lnn_control/LaneKeeping-v0"
@@ -35,7 +39,7 @@ class EvalResult:
     summary: dict[str, float]
     episodes: list[dict[str, float]]
     seeds: list[int] = field(default_factory=list)
-    traces: list[LaneEpisode] = field(default_factory=list, repr=False)
+    traces: list[Any] = field(default_factory=list, repr=False)  # LaneEpisode / DroneEpisode
 
     @property
     def seed_range(self) -> tuple[int, int]:
@@ -51,7 +55,7 @@ class EvalResult:
             writer.writerows(self.episodes)
         payload = {"summary": self.summary, "seed_range": list(self.seed_range)}
         (directory / "summary.json").write_text(json.dumps(payload, indent=2) + "\n")
-        if self.traces:
+        if self.traces and isinstance(self.traces[0], LaneEpisode):
             arrays: dict[str, Any] = {f"lateral_{t.seed}": t.lateral_m for t in self.traces}
             arrays |= {f"steer_{t.seed}": t.steer for t in self.traces}
             np.savez_compressed(directory / "traces.npz", **arrays)
@@ -140,14 +144,18 @@ class _Options:
         }
 
 
-def _worker(args: tuple[str, int, Any]) -> LaneEpisode:
+def _runner(env_id: str) -> Callable[..., Any]:
+    return run_drone_episode if env_id == DRONE_ENV_ID else run_lane_episode
+
+
+def _worker(args: tuple[str, int, Any]) -> Any:
     import torch
 
     from lnn_control.policies import load_policy
 
     torch.set_num_threads(1)
     policy_dir, seed, options = args
-    return run_lane_episode(load_policy(policy_dir), seed, **options.kwargs())
+    return _runner(options.env_id)(load_policy(policy_dir), seed, **options.kwargs())
 
 
 def evaluate(
@@ -171,16 +179,16 @@ def evaluate(
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("evaluate needs at least one seed")
-    if env_id != LANE_ENV_ID:
-        raise ValueError(f"evaluate supports {LANE_ENV_ID!r} so far, got {env_id!r}")
+    if env_id not in (LANE_ENV_ID, DRONE_ENV_ID):
+        raise ValueError(f"evaluate supports {LANE_ENV_ID!r} and {DRONE_ENV_ID!r}, got {env_id!r}")
     options = _Options(env_id, env_kwargs, list(wrappers), episode_steps)
     bar = tqdm(
         total=len(seeds), desc="evaluate", unit="episode", disable=not progress, dynamic_ncols=True
     )
-    traces: list[LaneEpisode] = []
+    traces: list[Any] = []
     if workers <= 1 or len(seeds) == 1:
         for seed in seeds:
-            traces.append(run_lane_episode(policy, seed, **options.kwargs()))
+            traces.append(_runner(env_id)(policy, seed, **options.kwargs()))
             bar.update()
     else:
         from lnn_control.policies import save_checkpoint
@@ -194,7 +202,7 @@ def evaluate(
                     bar.update()
     bar.close()
     return EvalResult(
-        summary=lane_metrics(traces),
+        summary=drone_metrics(traces) if env_id == DRONE_ENV_ID else lane_metrics(traces),
         episodes=[t.record() for t in traces],
         seeds=seeds,
         traces=traces,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from lnn_control.eval.drone_eval import DRONE_ENV_ID
 from lnn_control.training.config import CollectSection, EnvSection
 from lnn_control.training.shards import Episode, write_episode, write_index
 
@@ -33,23 +34,28 @@ class EpisodeJob:
     learner_dir: str | None = None  # DAgger: the learner's checkpoint drives
 
 
-def make_lane_env(env_cfg: EnvSection | dict[str, Any], *, intervention: bool = True) -> Any:
-    """The lane-keeping env with the config's scenario overrides."""
+def make_env(env_cfg: EnvSection | dict[str, Any]) -> Any:
+    """The config's world with its scenario overrides (lane keeping with interventions)."""
+    section = env_cfg if isinstance(env_cfg, EnvSection) else EnvSection.model_validate(env_cfg)
+    if section.env_id == DRONE_ENV_ID:
+        from lnn_control.envs.drone.env import DroneNavEnv
+
+        return DroneNavEnv(dict(section.scenario))
     from lnn_control.envs.lane_keeping import LaneKeepingEnv
 
-    section = env_cfg if isinstance(env_cfg, EnvSection) else EnvSection.model_validate(env_cfg)
-    if section.env_id != "lnn_control/LaneKeeping-v0":
-        raise ValueError(
-            f"env_id must be 'lnn_control/LaneKeeping-v0' for now, got {section.env_id!r}"
-        )
-    return LaneKeepingEnv(dict(section.scenario), intervention=intervention)
+    return LaneKeepingEnv(dict(section.scenario), intervention=True)
 
 
 def make_expert(name: str, noise_std: float, noise_correlation: float) -> Any:
-    """A lane expert by name: "pure_pursuit" or "stanley"."""
+    """An expert by name: "pure_pursuit" or "stanley" (lane), "drone_guidance" (drone)."""
+    from lnn_control.envs.drone.expert import DroneExpert
     from lnn_control.envs.experts import PurePursuitExpert, StanleyExpert
 
-    experts = {"pure_pursuit": PurePursuitExpert, "stanley": StanleyExpert}
+    experts: dict[str, Any] = {
+        "pure_pursuit": PurePursuitExpert,
+        "stanley": StanleyExpert,
+        "drone_guidance": DroneExpert,
+    }
     if name not in experts:
         raise ValueError(f"expert must be one of {sorted(experts)}, got {name!r}")
     return experts[name](noise_std=noise_std, noise_correlation=noise_correlation)
@@ -60,7 +66,7 @@ def run_episode(job: EpisodeJob) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(1)
-    env = make_lane_env(job.env, intervention=True)
+    env = make_env(job.env)
     expert = make_expert(job.expert, job.noise_std, job.noise_correlation)
     learner = None
     if job.learner_dir is not None:
@@ -72,29 +78,31 @@ def run_episode(job: EpisodeJob) -> dict[str, Any]:
     finally:
         env.close()
     entry = write_episode(Path(job.out_dir), f"seed_{job.seed:07d}", episode)
-    entry["interventions"] = int(env.interventions)
+    entry["interventions"] = int(getattr(env, "interventions", 0))
     return entry
 
 
 def _drive(env: Any, expert: Any, learner: Any, seed: int, steps: int) -> Episode:
-    from lnn_control.envs.racecar import CONTROL_DT_S
+    from lnn_control.envs.racecar import CONTROL_DT_S as LANE_DT_S
 
     obs, info = env.reset(seed=seed)
+    scenario = getattr(env, "scenario", None)
+    dt_s = float(getattr(scenario, "control_dt_s", LANE_DT_S))
     expert.reset(seed=seed)
     state = learner.initial_state(1) if learner is not None else None
     frames, labels, executed, curvature, lateral = [], [], [], [], []
     for _ in range(steps):
         act = expert.act(env.privileged_state())
         if learner is not None:
-            action, state = learner.step(obs, state, dt=CONTROL_DT_S)
+            action, state = learner.step(obs, state, dt=dt_s)
             action = np.asarray(action, dtype=np.float32).reshape(-1)
         else:
             action = act.executed
         frames.append(obs)
         labels.append(act.label)
         executed.append(action)
-        curvature.append(info["curvature_ahead"])
-        lateral.append(info["lateral_offset_m"])
+        curvature.append(info.get("curvature_ahead", 0.0))  # lane keeping only
+        lateral.append(info.get("lateral_offset_m", 0.0))
         obs, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             break
@@ -103,7 +111,7 @@ def _drive(env: Any, expert: Any, learner: Any, seed: int, steps: int) -> Episod
         obs=np.stack(frames),
         label=np.stack(labels).astype(np.float32),
         executed=np.stack(executed).astype(np.float32),
-        dt_s=np.full(n, CONTROL_DT_S, dtype=np.float32),
+        dt_s=np.full(n, dt_s, dtype=np.float32),
         curvature=np.asarray(curvature, dtype=np.float32),
         lateral_m=np.asarray(lateral, dtype=np.float32),
         seed=seed,

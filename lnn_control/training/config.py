@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lnn_control.config_io import StrictModel
 from lnn_control.envs.scenario import HELD_OUT_SEED_START  # never used for training data
@@ -15,15 +15,42 @@ PolicyKind = Literal["ncp", "ncp_cfc", "cnn", "lstm", "gru", "ctrnn", "cfc"]
 class EnvSection(StrictModel):
     """Which world, and scenario overrides (fields of `LaneScenario`, validated by the env)."""
 
-    env_id: str = "lnn_control/LaneKeeping-v0"
+    env_id: Literal["lnn_control/LaneKeeping-v0", "lnn_control/DroneNav-v0"] = (
+        "lnn_control/LaneKeeping-v0"
+    )
     scenario: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def is_drone(self) -> bool:
+        """DroneNav-v0 (4 actions) rather than lane keeping (1)."""
+        return self.env_id == "lnn_control/DroneNav-v0"
+
+    @property
+    def action_dim(self) -> int:
+        """Actions of the world: steering (1) or vx, vy, vz, yaw rate (4)."""
+        return 4 if self.is_drone else 1
+
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, 3) of the camera: the scenario's overrides, else the world's default."""
+        if self.is_drone:
+            from lnn_control.envs.drone.scenario import DroneScenario
+
+            default = DroneScenario()
+            height, width = default.image_height, default.image_width
+        else:
+            height, width = 64, 160
+        return (
+            int(self.scenario.get("image_height", height)),
+            int(self.scenario.get("image_width", width)),
+            3,
+        )
 
 
 class CollectSection(StrictModel):
     """Expert demonstrations with noise injection (the executed action is perturbed; the
     expert's clean label is what the policy learns)."""
 
-    expert: Literal["pure_pursuit", "stanley"] = "pure_pursuit"
+    expert: Literal["pure_pursuit", "stanley", "drone_guidance"] = "pure_pursuit"
     noise_std: float = Field(0.3, ge=0.0, le=1.0)
     noise_correlation: float = Field(0.8, ge=0.0, lt=1.0)
     episodes: int = Field(40, ge=1)
@@ -98,3 +125,14 @@ class ILConfig(StrictModel):
     train: TrainSection = Field(default_factory=TrainSection)
     dagger: DaggerSection = Field(default_factory=DaggerSection)
     eval: EvalSection = Field(default_factory=EvalSection)
+
+    @model_validator(mode="after")
+    def _expert_fits_the_world(self) -> ILConfig:
+        drone_expert = self.collect.expert == "drone_guidance"
+        if drone_expert != self.env.is_drone:
+            allowed = "drone_guidance" if self.env.is_drone else "pure_pursuit or stanley"
+            raise ValueError(
+                f"collect.expert {self.collect.expert!r} does not fly {self.env.env_id}; "
+                f"use {allowed}"
+            )
+        return self

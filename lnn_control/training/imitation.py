@@ -39,11 +39,6 @@ from lnn_control.training.model_card import write_model_card
 from lnn_control.training.shards import load_stream, read_index
 
 
-def _image_shape(config: ILConfig) -> tuple[int, int, int]:
-    scenario = config.env.scenario
-    return (int(scenario.get("image_height", 64)), int(scenario.get("image_width", 160)), 3)
-
-
 def _collect(config: ILConfig, name: str, **kwargs: Any) -> Path:
     """The dataset `name` (expert, dagger_<r>): collected into run_dir/data, or reused."""
     source = Path(config.data_from) if config.data_from else Path(config.run_dir)
@@ -114,7 +109,10 @@ def main(config: ILConfig, command: str | None = None) -> dict[str, Any]:
     atomic_write_bytes(run_dir / "config.yaml", dump_config(config).encode())
     writer = SummaryWriter(str(run_dir / "tb"))
     policy = build_policy(
-        config.train.policy, image_shape=_image_shape(config), action_dim=1, seed=config.train.seed
+        config.train.policy,
+        image_shape=config.env.image_shape(),
+        action_dim=config.env.action_dim,
+        seed=config.train.seed,
     )
     data = [_collect(config, "expert")]
     stage_dir = _stage(config, policy, data, "bc", config.train.epochs, writer, started)
@@ -166,7 +164,9 @@ def main(config: ILConfig, command: str | None = None) -> dict[str, Any]:
 
 def _evaluate(config: ILConfig, policy: Any, run_dir: Path) -> Any:
     ev = config.eval
-    scenario = scenario_for_distance(config.env.scenario, ev.distance_m)
+    scenario = dict(config.env.scenario)
+    if not config.env.is_drone:  # a lane-keeping road of distance_m; a flight ends by itself
+        scenario = scenario_for_distance(scenario, ev.distance_m)
     seeds = range(ev.seed_start, ev.seed_start + ev.seeds)
     result = evaluate(
         policy, config.env.env_id, seeds, env_kwargs={"scenario": scenario}, workers=ev.workers
