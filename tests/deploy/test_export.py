@@ -99,3 +99,34 @@ def test_export_from_checkpoint_keeps_metadata(tmp_path: Path) -> None:
     model = OnnxPolicy(tmp_path / "out" / "m.onnx")
     onnx_action, _ = model.step(np.zeros(SMALL_IMAGE, np.uint8) + 7, model.initial_state(), 0.05)
     assert np.allclose(torch_action, onnx_action, atol=TOL)
+
+
+@pytest.mark.slow
+def test_drone_ncp_parity_500_steps_flying_drone_nav(tmp_path: Path) -> None:
+    """The drone NCP (4 motor neurons) exported and flown in DroneNav-v0 by the torch policy,
+    the ONNX model fed the same frames and irregular dt; episodes restart both states."""
+    from lnn_control.envs.drone.env import DroneNavEnv
+
+    policy = build_policy("ncp", image_shape=(48, 64, 3), action_dim=4, seed=2)
+    model = OnnxPolicy(export_policy(policy, tmp_path / "drone.onnx")[0])
+    env = DroneNavEnv({"image_height": 48, "image_width": 64})
+    rng = np.random.default_rng(0)
+    worst, episodes, seed = 0.0, 0, 1_000_000
+    try:
+        obs, _ = env.reset(seed=seed)
+        state_t, state_o = policy.initial_state(1), model.initial_state()
+        for _ in range(PARITY_STEPS):
+            dt_s = float(rng.uniform(*DT_RANGE_S))
+            action_t, state_t = policy.step(obs, state_t, dt_s)
+            action_o, state_o = model.step(obs, state_o, dt_s)
+            worst = max(worst, float(np.abs(action_o - action_t).max()))
+            worst = max(worst, float(np.abs(state_o - state_t.numpy()).max()))
+            obs, _, terminated, truncated, _ = env.step(action_t)
+            if terminated or truncated:
+                seed, episodes = seed + 1, episodes + 1
+                obs, _ = env.reset(seed=seed)
+                state_t, state_o = policy.initial_state(1), model.initial_state()
+    finally:
+        env.close()
+    assert action_t.shape == (4,)
+    assert worst <= TOL, f"drone NCP: max |onnx - torch| = {worst:.2e} over {episodes + 1} flights"
