@@ -19,9 +19,10 @@ from typing import Any
 
 from lnn_control.eval.report import figure_html, table_html, table_markdown, write_report
 from lnn_control.eval.stress_stats import (
-    METRICS,
     aggregate,
     corruption_errors,
+    metrics_for,
+    score_key,
     seen_in_training,
 )
 from lnn_control.eval.suite import CLEAN, PolicySpec, StressSuite
@@ -67,7 +68,7 @@ def mce_table(
     scores: dict[str, dict[str, Any]], reference: str | None
 ) -> tuple[list[str], list[list[Any]]]:
     """(header, body): per policy, mCE (relative, normalised by `reference`) and the mean
-    summed degradation of 1 - autonomy."""
+    summed degradation of the error (1 - autonomy, or 1 - success for the drone)."""
     header = ["policy", f"mCE (relative, {reference or 'no reference'} = 1)", "mean degradation"]
     body = [[p, s["mce"], s["mean_degradation"]] for p, s in scores.items()]
     return header, body
@@ -130,7 +131,7 @@ def write_stress_report(
     _write_episodes(out_dir, records)
     rows = aggregate(records)
     in_mce = [c.label for c in suite.conditions if c.in_mce]
-    scores = corruption_errors(rows, in_mce, reference)
+    scores = corruption_errors(rows, in_mce, reference, score_key(records))
     summary = {"suite": suite.model_dump(mode="json"), "reference": reference, "rows": rows}
     summary["mce"] = scores
     atomic_write_json(out_dir / "summary.json", summary)
@@ -141,7 +142,7 @@ def write_stress_report(
         header, body = mce_table(scores, reference)
         sections.append(("mCE", table_html(header, body) + _excluded_html(scores)))
         markdown += ["## mCE", "", table_markdown(header, body), ""]
-    for metric in METRICS:
+    for metric in metrics_for(records):
         header, cells = metric_table(rows, suite, policies, metric)
         markdown += [f"## {metric} (mean ± 95 % CI over seeds)", "", table_markdown(header, cells)]
         markdown.append("")
@@ -161,7 +162,8 @@ def _suite_html(suite: StressSuite, policies: list[PolicySpec]) -> str:
     seeds = suite.seed_list()
     items = [
         f"held-out seeds {seeds[0]}-{seeds[-1]} ({len(seeds)}), {suite.distance_m:g} m per "
-        "episode, intervention protocol (autonomy charges 6 s per intervention)",
+        "episode (lane keeping: intervention protocol, autonomy charges 6 s per intervention; "
+        "drone: a flight to the target)",
         f"conditions: {len(suite.conditions)}; default severities {suite.severities}",
         "policies: "
         + ", ".join(

@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from lnn_control.config_io import StrictModel
 from lnn_control.envs.perturb import PERTURBATIONS
+from lnn_control.envs.perturb.drone_shift import DRONE_SHIFTS
 from lnn_control.envs.perturb.shift import SCENARIO_SHIFTS
 from lnn_control.envs.scenario import HELD_OUT_SEED_START
 
@@ -55,8 +56,8 @@ class Condition(StrictModel):
     @field_validator("perturbation")
     @classmethod
     def _known(cls, name: str) -> str:
-        if name not in PERTURBATIONS and name not in SCENARIO_SHIFTS:
-            known = ", ".join([*PERTURBATIONS, *SCENARIO_SHIFTS])
+        if name not in PERTURBATIONS and name not in SCENARIO_SHIFTS and name not in DRONE_SHIFTS:
+            known = ", ".join([*PERTURBATIONS, *SCENARIO_SHIFTS, *DRONE_SHIFTS])
             raise ValueError(f"unknown perturbation {name!r}; allowed: {known}")
         return name
 
@@ -71,26 +72,33 @@ class Condition(StrictModel):
     def _fill(self) -> Condition:
         if not self.label:
             self.label = self.perturbation
-        if self.params and self.perturbation in SCENARIO_SHIFTS:
+        if self.params and self.kind != "image":
             raise ValueError(f"{self.perturbation} is a scenario shift: it takes no params")
         return self
 
     @property
     def kind(self) -> str:
-        """ "image" (a gymnasium wrapper on the camera frame) or "shift" (a scenario change)."""
-        return "image" if self.perturbation in PERTURBATIONS else "shift"
+        """One of "image" (a gymnasium wrapper on the camera frame), "shift" (a lane-keeping
+        scenario change) or "drone_shift" (a drone scenario change)."""
+        if self.perturbation in PERTURBATIONS:
+            return "image"
+        return "drone_shift" if self.perturbation in DRONE_SHIFTS else "shift"
 
 
 class StressSuite(StrictModel):
     """A stress suite; see the module docstring."""
 
     name: str = "stress"
-    env_id: str = "lnn_control/LaneKeeping-v0"
+    env_id: Literal["lnn_control/LaneKeeping-v0", "lnn_control/DroneNav-v0"] = (
+        "lnn_control/LaneKeeping-v0"
+    )
     scenario: dict[str, Any] = Field(
         default_factory=dict, description="LaneScenario overrides on top of the policy's own"
     )
     seeds: SeedRange = Field(default_factory=SeedRange)
-    distance_m: float = Field(200.0, gt=0.0, le=100_000.0, description="road per episode (m)")
+    distance_m: float = Field(
+        200.0, gt=0.0, le=100_000.0, description="road per episode (m); the drone flies to its end"
+    )
     severities: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5])
     clean: bool = Field(True, description="also run every policy unperturbed (severity 0)")
     conditions: list[Condition] = Field(default_factory=list)
@@ -113,6 +121,15 @@ class StressSuite(StrictModel):
         duplicated = sorted({x for x in labels if labels.count(x) > 1 or x == CLEAN})
         if duplicated:
             raise ValueError(f"condition labels must be unique and not 'clean': {duplicated}")
+        drone = self.env_id == "lnn_control/DroneNav-v0"
+        wrong = [
+            c.perturbation
+            for c in self.conditions
+            if c.kind == ("shift" if drone else "drone_shift")
+        ]
+        if wrong:
+            world = "the drone" if drone else "lane keeping"
+            raise ValueError(f"{', '.join(wrong)}: not a shift of {world} ({self.env_id})")
         return self
 
     def levels(self, condition: Condition) -> list[int]:

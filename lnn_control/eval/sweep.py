@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from tqdm import tqdm
 
+from lnn_control.eval.drone_eval import DRONE_ENV_ID
 from lnn_control.eval.suite import Cell, PolicySpec, StressSuite
 from lnn_control.io_utils import atomic_write_json
 
@@ -55,9 +56,15 @@ def policy_spec(label: str, source: str) -> PolicySpec:
 def cell_scenario(cell: Cell, suite: StressSuite) -> dict[str, Any]:
     """LaneScenario overrides for `cell`: the policy's training scenario, the suite's overrides,
     a road of `suite.distance_m`, then the cell's shift (if it is one)."""
+    from lnn_control.envs.perturb.drone_shift import DRONE_SHIFTS, drone_shift_scenario
     from lnn_control.envs.perturb.shift import SCENARIO_SHIFTS, shift_scenario
     from lnn_control.eval.evaluate import scenario_for_distance
 
+    if suite.env_id == DRONE_ENV_ID:  # a flight: no road length to set
+        base = {**cell.policy.scenario, **suite.scenario}
+        if cell.perturbation in DRONE_SHIFTS:
+            return drone_shift_scenario(cell.perturbation, cell.severity, base)
+        return base
     base = scenario_for_distance({**cell.policy.scenario, **suite.scenario}, suite.distance_m)
     if cell.perturbation in SCENARIO_SHIFTS:
         return shift_scenario(cell.perturbation, cell.severity, base)
@@ -87,6 +94,7 @@ def run_cell(
     import torch
 
     from lnn_control.envs.perturb import PERTURBATIONS, make_wrapper
+    from lnn_control.eval.drone_eval import run_drone_episode
     from lnn_control.eval.evaluate import run_lane_episode
 
     torch.set_num_threads(1)
@@ -94,7 +102,8 @@ def run_cell(
     if cell.perturbation in PERTURBATIONS:
         params = json.loads(cell.params_json)
         wrappers.append(make_wrapper(cell.perturbation, cell.severity, **params))
-    episode = run_lane_episode(
+    run = run_drone_episode if suite.env_id == DRONE_ENV_ID else run_lane_episode
+    episode = run(
         _load(cell.policy, files),
         cell.seed,
         env_id=suite.env_id,

@@ -306,3 +306,70 @@ def test_cli_names_what_is_missing(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "unknown pretrained policy 'nope'" in result.stderr
+
+
+# --- the drone ------------------------------------------------------------------------------
+
+
+def test_drone_suite_rejects_lane_shifts_and_lane_suite_drone_shifts() -> None:
+    with pytest.raises(ValueError, match="camera_yaw: not a shift of the drone"):
+        suite(env_id="lnn_control/DroneNav-v0", conditions=["camera_yaw"])
+    with pytest.raises(ValueError, match="wind: not a shift of lane keeping"):
+        suite(conditions=["wind"])
+    drone = validate_config(StressSuite, {"env_id": "lnn_control/DroneNav-v0"})
+    assert drone.conditions == []
+
+
+def test_drone_shifts_are_valid_scenarios_at_every_severity() -> None:
+    from lnn_control.envs.drone.scenario import DroneScenario
+    from lnn_control.envs.perturb.drone_shift import DRONE_SHIFTS, drone_shift_scenario
+
+    for name in DRONE_SHIFTS:
+        values = [drone_shift_scenario(name, s, {}) for s in (1, 2, 3, 4, 5)]
+        assert all(isinstance(DroneScenario.from_mapping(v), DroneScenario) for v in values)
+        assert len({json.dumps(v, sort_keys=True) for v in values}) == 5, name
+    with pytest.raises(ValueError, match="unknown drone shift"):
+        drone_shift_scenario("fog", 1)
+
+
+@pytest.mark.slow
+def test_drone_sweep_reports_success_metrics(tmp_path: Path) -> None:
+    from lnn_control.policies import build_policy, save_checkpoint
+
+    checkpoint = tmp_path / "drone"
+    scenario = {"image_height": 48, "image_width": 64, "time_limit_s": 1.0}
+    policy = build_policy("ncp", image_shape=(48, 64, 3), action_dim=4, seed=0)
+    save_checkpoint(
+        policy,
+        checkpoint,
+        env_id="lnn_control/DroneNav-v0",
+        provenance={"config": {"env": {"scenario": scenario}}},
+    )
+    s = validate_config(
+        StressSuite,
+        {
+            "env_id": "lnn_control/DroneNav-v0",
+            "seeds": {"start": 1_000_000, "count": 1},
+            "severities": [5],
+            "conditions": ["wind", "rain"],
+        },
+    )
+    specs = [policy_spec("ncp", str(checkpoint))]
+    cells = expand_cells(s, specs)
+    records = run_sweep(s, cells, tmp_path / "out", workers=1, progress=False)
+    assert [(r["condition"], r["severity"]) for r in records] == [
+        (CLEAN, 0),
+        ("wind", 5),
+        ("rain", 5),
+    ]
+    assert all(r["steps"] == 20 and r["success"] in (0.0, 1.0) for r in records)
+    summary = write_stress_report(tmp_path / "out", s, specs, records, reference=None)
+    assert {"success", "collision", "final_distance_m"} <= set(summary["rows"][0])
+    assert "## success (mean" in (tmp_path / "out" / "tables.md").read_text()
+
+
+@pytest.mark.parametrize("path", sorted(Path("configs/stress").glob("*.yaml")), ids=str)
+def test_shipped_suites_validate(path: Path) -> None:
+    from lnn_control.config_io import load_config
+
+    assert load_config(StressSuite, path).conditions
