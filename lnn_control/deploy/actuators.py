@@ -174,7 +174,8 @@ class SerialActuator(Actuator):
 
 
 class LogActuator(Actuator):
-    """Sends nowhere: keeps every command in `sent` and logs it at DEBUG level (dry runs)."""
+    """Sends nowhere: keeps every command in `sent` and logs it at DEBUG level (dry runs).
+    Takes a car's (steering, throttle) or a drone's (vx, vy, vz, yaw_rate)."""
 
     def __init__(self) -> None:
         self.sent: list[np.ndarray] = []
@@ -182,11 +183,13 @@ class LogActuator(Actuator):
     def connect(self) -> None:
         """Nothing to open."""
 
-    def send(self, command: np.ndarray | tuple[float, float]) -> np.ndarray:
-        """Record the command; returns it as float32 (2,)."""
-        value = np.array(_command(command), dtype=np.float32)
-        self.sent.append(value)
-        _log.debug("command steering=%+.3f throttle=%+.3f", value[0], value[1])
+    def send(self, command: np.ndarray | tuple[float, ...]) -> np.ndarray:
+        """Record the command; returns it as float32 (2,) or (4,)."""
+        value = np.asarray(command, dtype=np.float32).reshape(-1)
+        if value.size not in (COMMAND_SIZE, 4):
+            raise ValueError(f"command must have 2 or 4 values, got shape {value.shape}")
+        self.sent.append(value.copy())
+        _log.debug("command %s", np.array2string(value, precision=3))
         return value
 
     def disconnect(self) -> None:

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from lnn_control.config_io import StrictModel
+from lnn_control.deploy.drone_safety import DroneSafetyConfig
 from lnn_control.deploy.safety import (
     DEFAULT_CRUISE_THROTTLE,
     DEFAULT_MAX_FRAME_AGE_S,
@@ -46,6 +47,7 @@ class ActuatorSection(StrictModel):
     ros2_style: Literal["twist", "ackermann"] = "twist"
     same_host_only: bool = Field(False, description="ROS 2 over shared memory only")
     max_speed_mps: float = Field(1.0, gt=0)
+    max_climb_mps: float = Field(0.5, gt=0, description="MAVLink drone: full-scale climb rate")
     max_yaw_rate_rad_s: float = Field(1.0, gt=0)
     max_steering_rad: float = Field(0.35, gt=0)
 
@@ -69,6 +71,21 @@ class SafetySection(StrictModel):
         return SafetyConfig(**self.model_dump())
 
 
+class DroneSafetySection(StrictModel):
+    """See `lnn_control.deploy.drone_safety.DroneSafetyConfig`: used for 4-action policies."""
+
+    max_horizontal: float = Field(1.0, gt=0, le=1)
+    max_vertical: float = Field(1.0, gt=0, le=1)
+    max_yaw_rate: float = Field(1.0, gt=0, le=1)
+    max_change_per_s: float = Field(4.0, gt=0)
+    max_frame_age_s: float = Field(DEFAULT_MAX_FRAME_AGE_S, gt=0)
+    max_overruns: int = Field(DEFAULT_MAX_OVERRUNS, ge=1)
+
+    def to_config(self) -> DroneSafetyConfig:
+        """The runtime's dataclass."""
+        return DroneSafetyConfig(**self.model_dump())
+
+
 class LoopSection(StrictModel):
     """Control rate (Hz) and an optional step limit."""
 
@@ -83,5 +100,6 @@ class DeployConfig(StrictModel):
     camera: CameraSection = CameraSection()
     actuator: ActuatorSection = ActuatorSection()
     safety: SafetySection = SafetySection()
+    drone_safety: DroneSafetySection = DroneSafetySection()
     loop: LoopSection = LoopSection()
     telemetry_csv: str | None = None

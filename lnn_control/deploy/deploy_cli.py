@@ -21,10 +21,12 @@ from lnn_control.deploy.cameras import (
     VideoFileCamera,
 )
 from lnn_control.deploy.config import ActuatorSection, CameraSection, DeployConfig
+from lnn_control.deploy.drone_safety import DRONE_COMMAND_SIZE, DroneSafetyFilter
 from lnn_control.deploy.model import OnnxPolicy
+from lnn_control.deploy.runtime import CommandFilter
 from lnn_control.deploy.runtime import run as run_loop
 from lnn_control.deploy.safety import SafetyFilter
-from lnn_control.deploy.telemetry import TelemetryWriter
+from lnn_control.deploy.telemetry import CAR_SENT, DRONE_SENT, TelemetryWriter
 
 EXIT_INTERRUPTED = 130
 
@@ -50,8 +52,13 @@ def make_camera(section: CameraSection, image_shape: tuple[int, int, int]) -> Ca
     return ImageFolderCamera(section.path, image_shape)
 
 
-def make_actuator(section: ActuatorSection) -> Actuator:
-    """The actuator backend the config names."""
+def make_actuator(section: ActuatorSection, action_dim: int = 1) -> Actuator:
+    """The actuator backend the config names; a 4-action (drone) policy needs MAVLink or log."""
+    if action_dim == DRONE_COMMAND_SIZE and section.backend not in ("mavlink", "log"):
+        raise ValueError(
+            f"actuator.backend {section.backend!r} sends (steering, throttle); a 4-action drone "
+            "policy needs backend mavlink or log"
+        )
     if section.backend == "udp":
         return UdpActuator((section.host, section.port))
     if section.backend == "serial":
@@ -60,8 +67,12 @@ def make_actuator(section: ActuatorSection) -> Actuator:
         from lnn_control.deploy.mavlink import MavlinkActuator, MavlinkLimits
 
         limits = MavlinkLimits(
-            max_speed_mps=section.max_speed_mps, max_yaw_rate_rad_s=section.max_yaw_rate_rad_s
+            max_speed_mps=section.max_speed_mps,
+            max_climb_mps=section.max_climb_mps,
+            max_yaw_rate_rad_s=section.max_yaw_rate_rad_s,
         )
+        if action_dim == DRONE_COMMAND_SIZE:
+            return MavlinkActuator(section.mavlink_url, kind="drone", limits=limits)
         return MavlinkActuator(section.mavlink_url, kind="rover", limits=limits)
     if section.backend == "ros2":
         from lnn_control.deploy.ros2 import Ros2Actuator
@@ -82,9 +93,19 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(DeployConfig, args.config, args.overrides)
     model = OnnxPolicy(cfg.model)
     camera = make_camera(cfg.camera, model.image_shape)
-    actuator = make_actuator(cfg.actuator)
-    safety = SafetyFilter(cfg.safety.to_safety_config())
-    telemetry = TelemetryWriter(cfg.telemetry_csv, model.action_dim) if cfg.telemetry_csv else None
+    drone = model.action_dim == DRONE_COMMAND_SIZE
+    actuator = make_actuator(cfg.actuator, model.action_dim)
+    safety: CommandFilter = (
+        DroneSafetyFilter(cfg.drone_safety.to_config())
+        if drone
+        else SafetyFilter(cfg.safety.to_safety_config())
+    )
+    sent_names: tuple[str, ...] = DRONE_SENT if drone else CAR_SENT
+    telemetry = (
+        TelemetryWriter(cfg.telemetry_csv, model.action_dim, sent_names)
+        if cfg.telemetry_csv
+        else None
+    )
     try:
         with camera, actuator:
             if telemetry is not None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from lnn_control.deploy.actuators import Actuator
 from lnn_control.deploy.cameras import Camera, Frame
-from lnn_control.deploy.safety import SafetyDecision, SafetyFilter
+from lnn_control.deploy.safety import SafetyDecision
 from lnn_control.deploy.telemetry import TelemetryRow, TelemetryWriter
 
 _log = logging.getLogger(__name__)
@@ -48,6 +48,24 @@ class StepModel(Protocol):
         ...
 
 
+class CommandFilter(Protocol):
+    """What `run` needs of a safety filter (`SafetyFilter` for a car, `DroneSafetyFilter`)."""
+
+    def failsafe(self, reason: str, now_s: float | None = None) -> SafetyDecision:
+        """The fail-safe command."""
+        ...
+
+    def decide(
+        self,
+        action: np.ndarray | None,
+        now_s: float,
+        frame_age_s: float | None,
+        consecutive_overruns: int = 0,
+    ) -> SafetyDecision:
+        """The command for this period."""
+        ...
+
+
 @dataclass
 class RunSummary:
     """What happened: periods run, model steps, fail-safe periods by reason, overruns, why it
@@ -63,7 +81,7 @@ class RunSummary:
 def run(
     camera: Camera,
     model: StepModel,
-    safety: SafetyFilter,
+    safety: CommandFilter,
     actuator: Actuator,
     rate_hz: float,
     max_steps: int | None = None,

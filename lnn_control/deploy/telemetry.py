@@ -2,8 +2,9 @@
 
 Columns: step, time_s (monotonic), frame_index, frame_time_s, frame_age_s, dt_s (fed to the
 model), model_latency_s, loop_time_s, raw_0..raw_{A-1} (model action, blank if the model did not
-run), sent_steering, sent_throttle (what the actuator reported sending), failsafe (0/1), event
-(watchdog reason, "" if none).
+run), sent_<name> for each value the actuator reported sending (steering, throttle for a car;
+vx, vy, vz, yaw_rate for the drone's MAVLink setpoint), failsafe (0/1), event (watchdog reason,
+"" if none).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ BASE_COLUMNS = (
     "step", "time_s", "frame_index", "frame_time_s", "frame_age_s", "dt_s",
     "model_latency_s", "loop_time_s",
 )  # fmt: skip
-TAIL_COLUMNS = ("sent_steering", "sent_throttle", "failsafe", "event")
+CAR_SENT = ("steering", "throttle")
+DRONE_SENT = ("vx", "vy", "vz", "yaw_rate")
 
 
 @dataclass
@@ -38,17 +40,21 @@ class TelemetryRow:
     model_latency_s: float = math.nan
     loop_time_s: float = math.nan
     raw_action: np.ndarray | None = None
-    sent: np.ndarray = field(default_factory=lambda: np.full(2, math.nan, dtype=np.float32))
+    sent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     failsafe: bool = False
     event: str = ""
 
 
 class TelemetryWriter:
-    """CSV writer for `TelemetryRow`s; `action_dim` fixes the raw_* columns."""
+    """CSV writer for `TelemetryRow`s; `action_dim` fixes the raw_* columns, `sent_names` the
+    sent_* columns (missing sent values are written as nan)."""
 
-    def __init__(self, path: str | Path, action_dim: int) -> None:
+    def __init__(
+        self, path: str | Path, action_dim: int, sent_names: tuple[str, ...] = CAR_SENT
+    ) -> None:
         self.path = Path(path)
         self.action_dim = int(action_dim)
+        self.sent_names = tuple(sent_names)
         self._file: IO[str] | None = None
         self._writer: csv.writer | None = None  # type: ignore[valid-type]
         self._rows = 0
@@ -57,7 +63,8 @@ class TelemetryWriter:
     def columns(self) -> list[str]:
         """The header."""
         raw = [f"raw_{i}" for i in range(self.action_dim)]
-        return [*BASE_COLUMNS, *raw, *TAIL_COLUMNS]
+        sent = [f"sent_{name}" for name in self.sent_names]
+        return [*BASE_COLUMNS, *raw, *sent, "failsafe", "event"]
 
     def open(self) -> None:
         """Create the file and write the header."""
@@ -76,7 +83,10 @@ class TelemetryWriter:
             else [f"{float(v):.6g}" for v in np.asarray(row.raw_action).reshape(-1)]
         )
         times = [row.frame_time_s, row.frame_age_s, row.dt_s, row.model_latency_s]
-        sent = [f"{float(v):.6g}" for v in row.sent]
+        values = np.full(len(self.sent_names), math.nan)
+        given = np.asarray(row.sent, dtype=np.float64).reshape(-1)[: len(self.sent_names)]
+        values[: given.size] = given
+        sent = [f"{float(v):.6g}" for v in values]
         self._writer.writerow(
             [row.step, f"{row.time_s:.6f}", row.frame_index]
             + [f"{t:.6f}" for t in [*times, row.loop_time_s]]

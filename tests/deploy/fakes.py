@@ -75,7 +75,7 @@ class TimedActuator(LogActuator):
         super().__init__()
         self.times: list[float] = []
 
-    def send(self, command: np.ndarray | tuple[float, float]) -> np.ndarray:
+    def send(self, command: np.ndarray | tuple[float, ...]) -> np.ndarray:
         """Record and return the command."""
         self.times.append(time.monotonic())
         return super().send(command)

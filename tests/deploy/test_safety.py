@@ -100,7 +100,7 @@ def test_failsafe_at_normal_end() -> None:
 class BrokenActuator(TimedActuator):
     """Fails from the 3rd send on (e.g. the USB serial adapter was unplugged)."""
 
-    def send(self, command: np.ndarray | tuple[float, float]) -> np.ndarray:
+    def send(self, command: np.ndarray | tuple[float, ...]) -> np.ndarray:
         """Raise OSError after two commands."""
         if len(self.sent) >= 2:
             raise OSError("device gone")
