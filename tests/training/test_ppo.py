@@ -109,8 +109,8 @@ def _config(tmp_path: Path, total_steps: int) -> Path:
         "env": {"scenario": SCENARIO},
         "init": None,
         "policy": "ncp",
-        "ppo": {"total_steps": total_steps, "n_envs": 1, "n_steps": 16, "batch_size": 16},
-        "eval": {"seeds": 1, "distance_m": 3, "every_steps": 32, "workers": 1},
+        "ppo": {"total_steps": total_steps, "n_envs": 2, "n_steps": 32, "batch_size": 32},
+        "eval": {"seeds": 1, "distance_m": 3, "every_steps": 128, "workers": 1},
     }
     path = tmp_path / "ppo.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -119,16 +119,16 @@ def _config(tmp_path: Path, total_steps: int) -> Path:
 
 @pytest.mark.slow
 def test_tiny_ppo_run_through_the_cli_resumes_and_reloads(tmp_path: Path) -> None:
-    assert main(["train", "--config", str(_config(tmp_path, 32))]) == 0
+    assert main(["train", "--config", str(_config(tmp_path, 128))]) == 0
     run = tmp_path / "run"
     policy = load_policy(run / "policy")
     assert policy.kind == "ncp"
     card = (run / "policy" / "MODEL_CARD.md").read_text()
     assert "RecurrentPPO" in card
     with (run / "eval.csv").open() as handle:
-        assert [int(r["step"]) for r in csv.DictReader(handle)] == [32]
-    assert main(["train", "--config", str(_config(tmp_path, 64))]) == 0  # resumes at 32
+        assert [int(r["step"]) for r in csv.DictReader(handle)] == [128]
+    assert main(["train", "--config", str(_config(tmp_path, 256))]) == 0  # resumes at 128
     with (run / "eval.csv").open() as handle:
-        assert [int(r["step"]) for r in csv.DictReader(handle)] == [32, 64]
+        assert [int(r["step"]) for r in csv.DictReader(handle)] == [128, 256]
     resumed = sb3_contrib.RecurrentPPO.load(run / "sb3_model.zip")
-    assert resumed.num_timesteps == 64
+    assert resumed.num_timesteps == 256
