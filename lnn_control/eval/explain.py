@@ -179,6 +179,11 @@ def explain_policy(
         raise ValueError(f"stride must be >= 1 frame, got {stride}")
     directory = out_dir / label
     directory.mkdir(parents=True, exist_ok=True)
+    settings = _settings(policy, seed, scenario, distance_m, conditions, stride, ablate)
+    previous = _finished(directory, settings)
+    if previous is not None:  # the same policy and settings: nothing to redo
+        print(f"[explain] {label}: reusing {directory / 'explain.json'}")
+        return previous
     trace = record_drive(policy, seed, scenario=scenario, distance_m=distance_m, keep_frames=True)
     assert trace.frames is not None
     bend = _sharpest_bend(trace)
@@ -214,16 +219,48 @@ def explain_policy(
         )
     if ablate and neurons:
         summary["ablation"] = rank_neurons(policy, [seed], scenario=scenario, distance_m=distance_m)
-    atomic_write_json(directory / "explain.json", {"label": label, **summary, "files": files})
+    record = {"label": label, **summary, "files": files, "settings": settings}
+    atomic_write_json(directory / "explain.json", record)
     return Explanation(label, summary, files)
+
+
+def _settings(
+    policy: Any,
+    seed: int,
+    scenario: dict[str, Any],
+    distance_m: float,
+    conditions: Sequence[tuple[str, str, int, dict[str, float]]],
+    stride: int,
+    ablate: bool,
+) -> dict[str, Any]:
+    """Everything that decides an explanation (weights by hash)."""
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(policy.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().to(torch.float32).cpu().numpy().tobytes())
+    settings = {"seed": seed, "scenario": scenario, "distance_m": distance_m, "stride": stride}
+    settings |= {"conditions": [list(c) for c in conditions], "ablate": ablate}
+    return {"weights": digest.hexdigest()[:16], **json.loads(json.dumps(settings))}
+
+
+def _finished(directory: Path, settings: dict[str, Any]) -> Explanation | None:
+    """The stored explanation if it was made with exactly `settings` (and its files exist)."""
+    try:
+        record = json.loads((directory / "explain.json").read_text())
+    except (OSError, ValueError):
+        return None
+    files = record.get("files", {})
+    if record.get("settings") != settings or not all(Path(f).is_file() for f in files.values()):
+        return None
+    summary = {k: v for k, v in record.items() if k not in ("label", "files", "settings")}
+    return Explanation(str(record["label"]), summary, dict(files))
 
 
 def _state(trace: DriveTrace, step: int) -> Any:
     import torch
 
     return torch.as_tensor(trace.states[step : step + 1])
-
-
-def load_explanations(out_dir: Path, labels: Sequence[str]) -> list[dict[str, Any]]:
-    """The explain.json of each label under `out_dir`."""
-    return [json.loads((out_dir / label / "explain.json").read_text()) for label in labels]

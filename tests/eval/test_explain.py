@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -90,3 +91,26 @@ def test_explain_cli_writes_tables_and_report(tmp_path: Path) -> None:
     assert "rain 3" in tables
     assert published.read_text() == tables
     assert (out / "report.html").stat().st_size > 1000
+
+
+def test_a_finished_explanation_is_reused_until_a_setting_changes(
+    ncp: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lnn_control.eval import explain
+
+    def run(conditions: list[tuple[str, str, int, dict[str, float]]]) -> Any:
+        return explain_policy(
+            ncp, "ncp", tmp_path, seed=1_000_000, scenario=SCENARIO, distance_m=1.0, stride=2,
+            conditions=conditions,
+        )  # fmt: skip
+
+    first = run(CONDITIONS[:1])
+
+    def refuse(*args: object, **kw: object) -> None:
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(explain, "record_drive", refuse)
+    again = run(CONDITIONS[:1])
+    assert again.summary == first.summary
+    with pytest.raises(AssertionError, match="recomputed"):
+        run(CONDITIONS)
