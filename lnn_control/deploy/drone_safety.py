@@ -21,6 +21,7 @@ from lnn_control.deploy.safety import (
     DEFAULT_MAX_FRAME_AGE_S,
     DEFAULT_MAX_OVERRUNS,
     SafetyDecision,
+    watchdog_reason,
 )
 
 DRONE_COMMAND_SIZE = 4
@@ -78,12 +79,11 @@ class DroneSafetyFilter:
     ) -> SafetyDecision:
         """The command for this period (see the module docstring)."""
         cfg = self.config
-        if frame_age_s is None:
-            return self.failsafe("no_frame", now_s)
-        if frame_age_s > cfg.max_frame_age_s:
-            return self.failsafe("stale_frame", now_s)
-        if consecutive_overruns >= cfg.max_overruns:
-            return self.failsafe("overrun", now_s)
+        reason = watchdog_reason(
+            frame_age_s, consecutive_overruns, cfg.max_frame_age_s, cfg.max_overruns
+        )
+        if reason:
+            return self.failsafe(reason, now_s)
         values = None if action is None else np.asarray(action, dtype=np.float64).reshape(-1)
         if values is None or values.size != DRONE_COMMAND_SIZE or not np.all(np.isfinite(values)):
             return self.failsafe("non_finite", now_s)

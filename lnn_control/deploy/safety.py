@@ -72,6 +72,19 @@ class SafetyDecision:
     runtime reason ("interrupt", "exception", "end")."""
 
 
+def watchdog_reason(
+    frame_age_s: float | None, consecutive_overruns: int, max_frame_age_s: float, max_overruns: int
+) -> str:
+    """Why the watchdog must send the fail-safe ("no_frame", "stale_frame", "overrun"), or ""."""
+    if frame_age_s is None:
+        return "no_frame"
+    if frame_age_s > max_frame_age_s:
+        return "stale_frame"
+    if consecutive_overruns >= max_overruns:
+        return "overrun"
+    return ""
+
+
 class SafetyFilter:
     """Stateful filter: remembers the last command and time for the rate limit."""
 
@@ -103,12 +116,11 @@ class SafetyFilter:
             consecutive_overruns: loop periods in a row that ran over.
         """
         cfg = self.config
-        if frame_age_s is None:
-            return self.failsafe("no_frame", now_s)
-        if frame_age_s > cfg.max_frame_age_s:
-            return self.failsafe("stale_frame", now_s)
-        if consecutive_overruns >= cfg.max_overruns:
-            return self.failsafe("overrun", now_s)
+        reason = watchdog_reason(
+            frame_age_s, consecutive_overruns, cfg.max_frame_age_s, cfg.max_overruns
+        )
+        if reason:
+            return self.failsafe(reason, now_s)
         if action is None or action.size == 0 or not bool(np.all(np.isfinite(action))):
             return self.failsafe("non_finite", now_s)
         steering = min(max(float(action[0]), cfg.steering_min), cfg.steering_max)

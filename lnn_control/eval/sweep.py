@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,9 +27,6 @@ from lnn_control.io_utils import atomic_write_json
 
 Backend = Literal["local", "ray"]
 BACKENDS: tuple[str, ...] = ("local", "ray")
-#: With this set to "0" before Ray is imported, a local Ray instance takes 127.0.0.1 as its node
-#: address and binds its servers there instead of on every interface.
-RAY_LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 _POLICIES: dict[str, Any] = {}  # per worker process: loaded policies by weights hash / source
 
 
@@ -178,19 +174,9 @@ def _checkpoint_files(source: str) -> dict[str, bytes]:
 def _run_ray(
     cells: list[Cell], suite: StressSuite, address: str | None, workers: int
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    if address is None:  # a local instance: keep every Ray server on the loopback interface
-        os.environ.setdefault(RAY_LOOPBACK_ENV, "0")
-    try:
-        import ray
-    except ImportError:
-        raise SystemExit(
-            "--backend ray needs Ray: pip install 'lnn-control[ray]' (or use --backend local)"
-        ) from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        local: dict[str, Any] = {"num_cpus": workers} if address is None else {}
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
-    try:
+    from lnn_control.ray_backend import ray_session
+
+    with ray_session(address, workers) as ray:
         task = ray.remote(num_cpus=1)(_ray_task)
         files = {c.policy.source: ray.put(_checkpoint_files(c.policy.source)) for c in cells}
         pending = {task.remote(c, suite, files[c.policy.source]): c.key for c in cells}
@@ -198,9 +184,6 @@ def _run_ray(
             done, _ = ray.wait(list(pending), num_returns=1)
             key = pending.pop(done[0])
             yield key, ray.get(done[0])
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 def _ray_task(cell: Cell, suite: StressSuite, files: dict[str, bytes]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ Ray tasks receive the config's text, so a cluster needs the package and a shared
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,24 +67,11 @@ def _local(jobs: list[tuple[str, list[str], str]], workers: int) -> Iterator[dic
 def _ray(
     jobs: list[tuple[str, list[str], str]], workers: int, address: str | None
 ) -> Iterator[dict[str, Any]]:
-    from lnn_control.eval.sweep import RAY_LOOPBACK_ENV
+    from lnn_control.ray_backend import ray_session
 
-    if address is None:
-        os.environ.setdefault(RAY_LOOPBACK_ENV, "0")
-    try:
-        import ray
-    except ImportError:
-        raise SystemExit("--backend ray needs Ray: pip install 'lnn-control[ray]'") from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        local: dict[str, Any] = {"num_cpus": workers} if address is None else {}
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, **local)
-    try:
+    with ray_session(address, workers) as ray:
         task = ray.remote(num_cpus=1)(train_one)
         yield from ray.get([task.remote(*job) for job in jobs])
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 def seed_table(results: Sequence[dict[str, Any]], seeds: Sequence[int]) -> dict[str, Any]:
