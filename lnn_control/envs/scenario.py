@@ -7,11 +7,15 @@ or `LaneScenario.from_mapping({...})` to derive variants.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from lnn_control.envs.knobs import check_int as _check_int
+from lnn_control.envs.knobs import check_range as _check_range
+from lnn_control.envs.knobs import check_vec as _check_vec
+from lnn_control.envs.knobs import from_mapping
 
 RGB = tuple[float, float, float]
 Vec3 = tuple[float, float, float]
@@ -27,25 +31,6 @@ DISTRACTOR_KINDS = ("none", "posts", "boxes", "trees", "mixed")
 _MAX_CURVATURE_TIMES_EDGE_OFFSET = 0.8
 #: Road kept beyond what the target speed covers within the time limit (m).
 ROAD_LENGTH_MARGIN_M = 10.0
-
-
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number in [{low}, {high}], got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
-
-
-def _check_int(name: str, value: int, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-
-
-def _check_vec(name: str, value: tuple[float, ...], low: float, high: float) -> None:
-    if not isinstance(value, (tuple, list)) or len(value) != 3:
-        raise ValueError(f"{name} must be 3 numbers in [{low}, {high}], got {value!r}")
-    for i, item in enumerate(value):
-        _check_range(f"{name}[{i}]", item, low, high)
 
 
 @dataclass(frozen=True)
@@ -163,14 +148,7 @@ class LaneScenario:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> LaneScenario:
         """Build from a mapping (e.g. a YAML config); unknown keys raise `ValueError`."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown LaneScenario field(s) {unknown}; allowed: {sorted(known)}")
-        converted: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
-        }
-        return cls(**converted)
+        return from_mapping(cls, values)
 
     @property
     def lane_half_width_m(self) -> float:

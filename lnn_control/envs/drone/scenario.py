@@ -9,12 +9,15 @@ Pure Python: importing this module does not import pybullet.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lnn_control.envs.knobs import check_int as _check_int
+from lnn_control.envs.knobs import check_pair as _check_pair
+from lnn_control.envs.knobs import check_range as _check_range
+from lnn_control.envs.knobs import from_mapping
 from lnn_control.envs.scenario import HELD_OUT_SEED_START, RGB, Vec3
 
 __all__ = ["CONTROL_HZ_CHOICES", "HELD_OUT_SEED_START", "SCENERIES", "DroneScenario", "Palette"]
@@ -53,26 +56,6 @@ PALETTES: dict[str, Palette] = {
         (0.36, 0.36, 0.38), ((0.62, 0.58, 0.52), (0.50, 0.52, 0.56), (0.70, 0.66, 0.60)), ()
     ),
 }
-
-
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number in [{low}, {high}], got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
-
-
-def _check_int(name: str, value: int, low: int, high: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-
-
-def _check_pair(name: str, value: tuple[float, float], low: float, high: float) -> None:
-    """A (low, high) pair with low <= high, both within [low, high]."""
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(f"{name} must be a (low, high) pair within [{low}, {high}], got {value!r}")
-    _check_range(f"{name}[0]", value[0], low, high)
-    _check_range(f"{name}[1]", value[1], float(value[0]), high)
 
 
 @dataclass(frozen=True)
@@ -192,14 +175,7 @@ class DroneScenario:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> DroneScenario:
         """Build from a mapping (e.g. a YAML config); unknown keys raise `ValueError`."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown DroneScenario field(s) {unknown}; allowed: {sorted(known)}")
-        converted: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
-        }
-        return cls(**converted)
+        return from_mapping(cls, values)
 
     @property
     def palette(self) -> Palette:

@@ -1,0 +1,52 @@
+"""Validation shared by the worlds' scenario dataclasses: one-line ValueErrors that name the
+field and the allowed range, and construction from a mapping (a YAML config)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def check_range(name: str, value: float, low: float, high: float) -> None:
+    """`value` is a finite number in [low, high]."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number in [{low}, {high}], got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+
+
+def check_int(name: str, value: int, low: int, high: int) -> None:
+    """`value` is an integer (not a bool) in [low, high]."""
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+
+
+def check_vec(name: str, value: tuple[float, ...], low: float, high: float) -> None:
+    """`value` is 3 numbers, each in [low, high]."""
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise ValueError(f"{name} must be 3 numbers in [{low}, {high}], got {value!r}")
+    for i, item in enumerate(value):
+        check_range(f"{name}[{i}]", item, low, high)
+
+
+def check_pair(name: str, value: tuple[float, float], low: float, high: float) -> None:
+    """A (low, high) pair with low <= high, both within [low, high]."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{name} must be a (low, high) pair within [{low}, {high}], got {value!r}")
+    check_range(f"{name}[0]", value[0], low, high)
+    check_range(f"{name}[1]", value[1], float(value[0]), high)
+
+
+def from_mapping(cls: type[T], values: Mapping[str, Any]) -> T:
+    """`cls(**values)` for a dataclass, lists turned into tuples; unknown keys raise a ValueError
+    that lists the allowed fields."""
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} field(s) {unknown}; allowed: {sorted(known)}")
+    converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return cls(**converted)
