@@ -113,8 +113,7 @@ class DroneSim:
         for _ in range(self.scenario.substeps):
             state = drone.state()
             rpm = controller.rotor_rpm(state, command, PHYSICS_DT_S)
-            drone.apply_rotors(rpm, state.position_m[2])
-            drone.apply_drag(state, wind_mps)
+            drone.apply_wrench(state, rpm, wind_mps)
             p.stepSimulation(physicsClientId=cid)
             if not collided and p.getContactPoints(bodyA=body, physicsClientId=cid):
                 collided = True

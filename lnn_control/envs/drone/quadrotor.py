@@ -323,32 +323,33 @@ class Quadrotor:
             (pos[0], pos[1], pos[2]), (lin[0], lin[1], lin[2]), roll, pitch, yaw, rates, r
         )
 
-    def apply_rotors(self, rpm: tuple[float, float, float, float], height_m: float) -> None:
-        """Apply the four rotor thrusts at the arm ends and the net yaw torque (body frame) for
-        one physics step; with ground effect, thrust grows near the ground (height in m)."""
-        cid, body, frame, force = self.client, self.body, p.LINK_FRAME, p.applyExternalForce
+    def apply_wrench(
+        self, state: DroneState, rpm: tuple[float, float, float, float], wind_mps: Vec3
+    ) -> None:
+        """Apply one physics step's rotor thrusts, yaw torque and drag as one force and one
+        torque on the body (body frame, at the centre of mass).
+
+        Each rotor's thrust f_i = kf w_i^2 (x the ground-effect gain 1 / (1 - (R / 4h)^2) near
+        the ground) acts along body z at r_i, so the rotors give the force (0, 0, sum f_i) and
+        the torque sum r_i x (0, 0, f_i) = (sum y_i f_i, -sum x_i f_i, km sum s_i w_i^2); drag
+        -c (v - wind) (world frame) is rotated into the body frame. Two PyBullet calls instead of
+        six, the same rigid-body dynamics.
+        """
         gain = KF_N_PER_RPM2
         if self.ground_effect:
-            h = max(height_m, GROUND_EFFECT_MIN_HEIGHT_M)
+            h = max(state.position_m[2], GROUND_EFFECT_MIN_HEIGHT_M)
             gain /= 1.0 - (ROTOR_RADIUS_M / (4.0 * h)) ** 2
-        w0, w1, w2, w3 = rpm[0] ** 2, rpm[1] ** 2, rpm[2] ** 2, rpm[3] ** 2
-        force(body, -1, (0.0, 0.0, gain * w0), ROTOR_POSITIONS_M[0], frame, physicsClientId=cid)
-        force(body, -1, (0.0, 0.0, gain * w1), ROTOR_POSITIONS_M[1], frame, physicsClientId=cid)
-        force(body, -1, (0.0, 0.0, gain * w2), ROTOR_POSITIONS_M[2], frame, physicsClientId=cid)
-        force(body, -1, (0.0, 0.0, gain * w3), ROTOR_POSITIONS_M[3], frame, physicsClientId=cid)
-        # YAW_SIGNS = (+1, -1, +1, -1)
-        yaw_torque = KM_NM_PER_RPM2 * (w0 - w1 + w2 - w3)
-        p.applyExternalTorque(body, -1, (0.0, 0.0, yaw_torque), frame, physicsClientId=cid)
-
-    def apply_drag(self, state: DroneState, wind_mps: Vec3) -> None:
-        """Apply linear drag on the air-relative velocity, F = -c (v - wind), at the centre of
-        mass (world frame), for one physics step."""
+        squares = [w * w for w in rpm]
+        thrusts = [gain * w2 for w2 in squares]
+        roll_torque = sum(f * pos[1] for f, pos in zip(thrusts, ROTOR_POSITIONS_M, strict=True))
+        pitch_torque = -sum(f * pos[0] for f, pos in zip(thrusts, ROTOR_POSITIONS_M, strict=True))
+        yaw_torque = KM_NM_PER_RPM2 * sum(s * w2 for s, w2 in zip(YAW_SIGNS, squares, strict=True))
         v = state.velocity_mps
-        force = (
-            -DRAG_N_PER_MPS * (v[0] - wind_mps[0]),
-            -DRAG_N_PER_MPS * (v[1] - wind_mps[1]),
-            -DRAG_N_PER_MPS * (v[2] - wind_mps[2]),
-        )
-        p.applyExternalForce(
-            self.body, -1, force, state.position_m, p.WORLD_FRAME, physicsClientId=self.client
-        )
+        drag = [-DRAG_N_PER_MPS * (v[k] - wind_mps[k]) for k in range(3)]
+        r = state.rotation  # row-major body -> world; body = R^T world
+        body_drag = [r[k] * drag[0] + r[3 + k] * drag[1] + r[6 + k] * drag[2] for k in range(3)]
+        force = (body_drag[0], body_drag[1], body_drag[2] + sum(thrusts))
+        cid, frame = self.client, p.LINK_FRAME
+        p.applyExternalForce(self.body, -1, force, (0.0, 0.0, 0.0), frame, physicsClientId=cid)
+        torque = (roll_torque, pitch_torque, yaw_torque)
+        p.applyExternalTorque(self.body, -1, torque, frame, physicsClientId=cid)
