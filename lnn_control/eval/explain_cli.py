@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stride", type=int, default=5, help="saliency on every k-th frame")
     parser.add_argument(
         "--condition",
+        "--perturbation",
+        dest="condition",
         action="append",
         default=[],
         metavar="NAME:SEVERITY",
