@@ -16,7 +16,10 @@ from lnn_control import __version__
 
 # name -> (module, one-line help). Only subcommands that exist are listed.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("lnn_control.training.train_cli", "train a policy by imitation from a YAML config"),
+    "train": (
+        "lnn_control.training.train_cli",
+        "train a policy from a YAML config: imitation, or PPO with algorithm: ppo",
+    ),
     "simulate": ("lnn_control.eval.simulate_cli", "run a policy closed loop on held-out seeds"),
     "explain": (
         "lnn_control.eval.explain_cli",

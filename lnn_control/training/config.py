@@ -13,7 +13,8 @@ PolicyKind = Literal["ncp", "ncp_cfc", "cnn", "lstm", "gru", "ctrnn", "cfc"]
 
 
 class EnvSection(StrictModel):
-    """Which world, and scenario overrides (fields of `LaneScenario`, validated by the env)."""
+    """Which world, and scenario overrides (fields of `LaneScenario` or `DroneScenario`, validated
+    by the env)."""
 
     env_id: Literal["lnn_control/LaneKeeping-v0", "lnn_control/DroneNav-v0"] = (
         "lnn_control/LaneKeeping-v0"
