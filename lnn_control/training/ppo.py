@@ -77,9 +77,12 @@ def initial_policy(config: PPOConfig) -> Any:
     from lnn_control.policies import build_policy, load_policy
 
     if config.init is None:
-        height = int(config.env.scenario.get("image_height", 64))
-        width = int(config.env.scenario.get("image_width", 160))
-        return build_policy(config.policy, image_shape=(height, width, 3), seed=config.seed)
+        return build_policy(
+            config.policy,
+            image_shape=config.env.image_shape(),
+            action_dim=config.env.action_dim,
+            seed=config.seed,
+        )
     policy = load_policy(config.init)
     if config.reinit_core:
         fresh = build_policy(
