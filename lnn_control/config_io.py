@@ -9,6 +9,8 @@ the key and lists the allowed ones, and a bad value names the key, the value and
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +25,11 @@ class StrictModel(BaseModel):
     """Base for every config section: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def invoked_command() -> str:
+    """The command line this process runs, as `lnn-control ...` (for model cards and reports)."""
+    return "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def add_set_argument(parser: argparse.ArgumentParser) -> None:

@@ -34,6 +34,7 @@ from lnn_control.deploy.model import (
     file_sha256,
     sidecar_path_for,
 )
+from lnn_control.io_utils import atomic_write_bytes
 from lnn_control.policies import CfCPolicy, LiquidPolicy, Policy, load_checkpoint
 from lnn_control.policies.checkpoint import resolve_checkpoint
 
@@ -187,7 +188,5 @@ def export_policy(
         policy.train(was_training)
     sidecar = build_sidecar(policy, config, onnx_path)
     sidecar_path = sidecar_path_for(onnx_path)
-    tmp = sidecar_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(sidecar, indent=2, sort_keys=False) + "\n")
-    tmp.replace(sidecar_path)
+    atomic_write_bytes(sidecar_path, (json.dumps(sidecar, indent=2) + "\n").encode())
     return onnx_path, sidecar_path

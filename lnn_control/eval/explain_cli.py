@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import html
-import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
+from lnn_control.config_io import invoked_command
 from lnn_control.envs.scenario import HELD_OUT_SEED_START
 
 
@@ -134,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             ablate=args.ablate,
         )
         results.append({"label": label, **explanation.summary, "files": explanation.files})
-    command = "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = invoked_command()
     tables = tables_markdown(results)
     header = (
         f"# Interpretability\n\nGenerated {datetime.date.today().isoformat()} by `{command}`: "

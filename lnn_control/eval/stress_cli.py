@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lnn_control.config_io import add_set_argument
+from lnn_control.config_io import add_set_argument, invoked_command
 
 if TYPE_CHECKING:
     from lnn_control.eval.suite import PolicySpec, StressSuite
@@ -108,14 +108,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _publish(path: Path, tables: str, suite: StressSuite, specs: list[PolicySpec]) -> None:
     import datetime
-    import shlex
-    import sys
 
     from lnn_control.io_utils import atomic_write_bytes
 
     seeds = suite.seed_list()
     sources = ", ".join(f"{s.label} = `{s.source}`" for s in specs)
-    command = "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = invoked_command()
     header = (
         f"Generated {datetime.date.today().isoformat()} by `{command}`: held-out seeds "
         f"{seeds[0]:,}-{seeds[-1]:,}, {suite.distance_m:g} m per episode "

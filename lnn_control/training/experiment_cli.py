@@ -4,12 +4,10 @@ demonstrations, stress them with one suite, and write the comparison table."""
 from __future__ import annotations
 
 import argparse
-import shlex
 import shutil
-import sys
 from pathlib import Path
 
-from lnn_control.config_io import add_set_argument
+from lnn_control.config_io import add_set_argument, invoked_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from lnn_control.training.experiment import ExperimentConfig, run_experiment
 
     config = load_config(ExperimentConfig, args.config, args.overrides)
-    command = "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = invoked_command()
     run_experiment(config, command)
     table = Path(config.run_root) / "comparison.md"
     print(table.read_text())

@@ -4,11 +4,9 @@ with `algorithm: ppo` at the top level, reinforcement learning (`lnn_control.tra
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
-from lnn_control.config_io import add_set_argument
+from lnn_control.config_io import add_set_argument, invoked_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from lnn_control.training.config import ILConfig
     from lnn_control.training.imitation import main
 
-    command = "lnn-control " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = invoked_command()
     if args.seeds:
         from lnn_control.training.multiseed import run_seeds
 
