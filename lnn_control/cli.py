@@ -20,7 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "lnn_control.training.train_cli",
         "train a policy from a YAML config: imitation, or PPO with algorithm: ppo",
     ),
-    "simulate": ("lnn_control.eval.simulate_cli", "run a policy closed loop on held-out seeds"),
+    "simulate": (
+        "lnn_control.eval.simulate_cli",
+        "run a lane-keeping or drone policy closed loop on held-out seeds; --video records one",
+    ),
     "explain": (
         "lnn_control.eval.explain_cli",
         "saliency, SSIM under perturbations, neuron activity, PCA and ablation of policies",

@@ -3,10 +3,13 @@
 recorder = DriveRecorder()
 evaluate-style loop calling recorder.on_step(env, obs, info, action)
 recorder.write("runs/sim/drive.mp4")   # MP4 (OpenCV's FFmpeg); .gif via imageio
+
+`write_frames` and `put_text` are shared with the drone's `flight_video.FlightRecorder`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,15 +77,7 @@ class DriveRecorder:
         ]
         if len(pts) > 1:
             cv2.polylines(panel, [np.asarray(pts, np.int32)], False, GREEN, 1, cv2.LINE_AA)
-        cv2.putText(
-            panel,
-            f"steer {self.steer[index]:+.2f}",
-            (4, 14),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.4,
-            WHITE,
-            1,
-        )
+        put_text(panel, f"steer {self.steer[index]:+.2f}", (4, 14))
 
     def _map(self, index: int) -> NDArray[np.uint8]:
         panel = np.full((MAP_SIZE_PX, MAP_SIZE_PX, 3), 24, np.uint8)
@@ -106,17 +101,34 @@ class DriveRecorder:
         """Write every `stride`-th composite frame as MP4 (or GIF by extension)."""
         if not self.frames:
             raise ValueError("nothing recorded")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         frames = [self.compose(i) for i in range(0, len(self.frames), stride)]
-        if path.suffix == ".gif":
-            import imageio.v3 as iio
+        return write_frames(path, frames, FPS / stride)
 
-            iio.imwrite(path, np.stack(frames), duration=1000 * stride / FPS, loop=0)
-            return path
-        h, w = frames[0].shape[:2]
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), FPS / stride, (w, h))
-        for frame in frames:
-            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        writer.release()
+
+def put_text(panel: NDArray[np.uint8], text: str, origin_px: tuple[int, int]) -> None:
+    """Draw small white `text` on `panel` (RGB) with its baseline starting at `origin_px` (x, y)."""
+    cv2.putText(panel, text, origin_px, cv2.FONT_HERSHEY_SIMPLEX, 0.4, WHITE, 1)
+
+
+def write_frames(path: str | Path, frames: Sequence[NDArray[np.uint8]], fps: float) -> Path:
+    """Write RGB uint8 `frames` (all of one size) at `fps` frames per second: a GIF (imageio)
+    when `path` ends in .gif, else a video through OpenCV's FFmpeg (MP4, codec mp4v)."""
+    if not frames:
+        raise ValueError("no frames to write")
+    if fps <= 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".gif":
+        import imageio.v3 as iio
+
+        iio.imwrite(path, np.stack(frames), duration=1000.0 / fps, loop=0)
         return path
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
+    if not writer.isOpened():
+        raise ValueError(f"OpenCV cannot write a video to {path}; use a .mp4 or .gif path")
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
