@@ -142,9 +142,16 @@ def corruption_errors(
 
 def seen_in_training(perturbation: str, augmentation: dict[str, Any]) -> str:
     """How `perturbation` relates to a policy's training augmentation (its model card's
-    `augmentation`): "seen (milder): noise_std 0.02", "unseen", or "unknown" without records."""
+    `augmentation`): "seen (milder): noise_std 0.02", "seen in RL training: variance 0.2, 75 % of
+    episodes" (PPO fine-tuning's `rl_perturbations`), "unseen", or "unknown" without records."""
     if not augmentation:
         return "unknown"
+    for seen in augmentation.get("rl_perturbations") or []:
+        if seen.get("name") == perturbation:
+            args = " ".join(f"{k} {v:g}" for k, v in (seen.get("params") or {}).items())
+            what = args or f"severity {seen.get('severity')}"
+            share = float(seen.get("probability", 1.0))
+            return f"seen in RL training: {what}, {share:.0%} of episodes"
     field = AUGMENTATION_LIKE.get(perturbation)
     value = augmentation.get(field) if field else None
     if field and isinstance(value, int | float) and value > 0:

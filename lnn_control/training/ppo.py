@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lnn_control.config_io import StrictModel
 from lnn_control.envs.scenario import HELD_OUT_SEED_START
@@ -53,6 +53,28 @@ class PPOEvalSection(EvalSection):
     every_steps: int = Field(10_000, ge=1, description="evaluate every this many steps")
 
 
+class TrainPerturbation(StrictModel):
+    """An image perturbation (`lnn_control.envs.perturb`) on a share of the training episodes;
+    held-out evaluations then also run under it (probability 1), next to the clean ones."""
+
+    name: str
+    severity: int = Field(1, ge=1, le=5)
+    params: dict[str, float] = Field(default_factory=dict, description="the wrapper's arguments")
+    probability: float = Field(1.0, gt=0, le=1, description="share of training episodes")
+
+    @model_validator(mode="after")
+    def _known(self) -> TrainPerturbation:
+        from lnn_control.envs.perturb import make_wrapper
+
+        make_wrapper(self.name, self.severity, **self.params)  # raises on unknown names
+        return self
+
+    def label(self) -> str:
+        """E.g. "gaussian_noise variance 0.2 (severity 1), 75 % of episodes"."""
+        args = " ".join(f"{k} {v:g}" for k, v in self.params.items())
+        return f"{self.name} {args} (severity {self.severity}), {self.probability:.0%} of episodes"
+
+
 class PPOConfig(StrictModel):
     """A PPO recipe: where the policy starts, what is trained, how long, how it is checked."""
 
@@ -68,6 +90,9 @@ class PPOConfig(StrictModel):
     reinit_core: bool = Field(False, description="keep the init's head, draw a new core")
     freeze_head: bool = Field(True, description="train the recurrent core (and readout) only")
     seed: int = Field(0, ge=0)
+    perturbation: TrainPerturbation | None = Field(
+        None, description="train under this image perturbation (None: clean episodes only)"
+    )
     ppo: PPOSection = Field(default_factory=PPOSection)
     eval: PPOEvalSection = Field(default_factory=PPOEvalSection)
 
@@ -99,11 +124,22 @@ def _make_env(config: PPOConfig) -> Any:
         import gymnasium as gym
 
         import lnn_control  # noqa: F401  (registers the envs)
+        from lnn_control.envs.perturb import PerturbedEpisodes
 
         # sb3 seeds the first reset (seed + rank); later resets draw training seeds (< 1e6).
-        return gym.make(config.env.env_id, scenario=dict(config.env.scenario))
+        env = gym.make(config.env.env_id, scenario=dict(config.env.scenario))
+        mix = config.perturbation
+        if mix is not None:
+            env = PerturbedEpisodes(env, _wrapper(mix), mix.probability)
+        return env
 
     return build
+
+
+def _wrapper(perturbation: TrainPerturbation) -> Any:
+    from lnn_control.envs.perturb import make_wrapper
+
+    return make_wrapper(perturbation.name, perturbation.severity, **perturbation.params)
 
 
 def _vec_env(config: PPOConfig) -> Any:
@@ -144,16 +180,24 @@ def _model(config: PPOConfig, venv: Any, run_dir: Path) -> Any:
 
 
 def held_out_summary(policy: Any, config: PPOConfig) -> dict[str, float]:
-    """The policy's summary on the config's held-out seeds (intervention protocol)."""
+    """The policy's summary on the config's held-out seeds (intervention protocol); with a
+    training perturbation also under it, as `perturbed_<key>`."""
     from lnn_control.eval.evaluate import evaluate, scenario_for_distance
 
     ev = config.eval
     scenario = scenario_for_distance(config.env.scenario, ev.distance_m)
     seeds = range(ev.seed_start, ev.seed_start + ev.seeds)
-    result = evaluate(
-        policy, seeds=seeds, env_kwargs={"scenario": scenario}, workers=ev.workers, progress=False
-    )
-    return result.summary
+    conditions: list[tuple[str, list[Any]]] = [("", [])]
+    if config.perturbation is not None:
+        conditions.append(("perturbed_", [_wrapper(config.perturbation)]))
+    summary: dict[str, float] = {}
+    for prefix, wrappers in conditions:
+        result = evaluate(
+            policy, config.env.env_id, seeds=seeds, wrappers=wrappers,
+            env_kwargs={"scenario": scenario}, workers=ev.workers, progress=False,
+        )  # fmt: skip
+        summary.update({prefix + key: value for key, value in result.summary.items()})
+    return summary
 
 
 def main(config: PPOConfig, command: str) -> dict[str, Any]:
@@ -193,7 +237,7 @@ def main(config: PPOConfig, command: str) -> dict[str, Any]:
         "training_seeds": [[0, HELD_OUT_SEED_START - 1]],
         "data_frames": int(model.num_timesteps),
         "train_seconds": seconds,
-        "augmentation": {},
+        "augmentation": _augmentation(config),
     }
     metrics = {"eval_seed_range": [ev.seed_start, ev.seed_start + ev.seeds - 1], **summary}
     out = run_dir / "policy"
@@ -201,6 +245,20 @@ def main(config: PPOConfig, command: str) -> dict[str, Any]:
     write_model_card(policy, out, provenance, metrics)
     print("[ppo] held out: " + json.dumps(summary))
     return {"policy_dir": out, "summary": summary, "steps": int(model.num_timesteps)}
+
+
+def _augmentation(config: PPOConfig) -> dict[str, Any]:
+    """The init checkpoint's imitation augmentation (when recorded) plus the RL perturbation,
+    as the stress report's "in training" column reads them."""
+    from lnn_control.policies.checkpoint import load_checkpoint, resolve_checkpoint
+
+    augmentation: dict[str, Any] = {}
+    if config.init is not None:
+        _, saved = load_checkpoint(resolve_checkpoint(config.init))
+        augmentation.update((saved.get("provenance") or {}).get("augmentation") or {})
+    if config.perturbation is not None:
+        augmentation["rl_perturbations"] = [config.perturbation.model_dump(mode="json")]
+    return augmentation
 
 
 def read_eval_log(run_dir: Path) -> list[dict[str, str]]:

@@ -22,6 +22,7 @@ from lnn_control.envs.perturb import (
     LowLight,
     MotionBlur,
     ObsLatency,
+    PerturbedEpisodes,
     Pixelate,
     Rain,
     SaltPepper,
@@ -371,3 +372,32 @@ def test_snow_whitens_the_ground_and_adds_flakes() -> None:
     out = [Snow(_Flat(), severity=s).reset(seed=0)[0].astype(float) for s in (1, 3, 5)]
     assert 128 < out[0].mean() < out[1].mean() < out[2].mean()
     assert out[2][-4:].mean() > out[2][:4].mean()  # more snow cover near the car
+
+
+# --- a share of perturbed episodes (RL fine-tuning) --------------------------------------------
+
+
+def _perturbed_flags(probability: float, seed: int, episodes: int) -> list[bool]:
+    env = PerturbedEpisodes(_Flat(), make_wrapper("gaussian_noise", 3), probability)
+    flags = [env.reset(seed=seed)[1]["perturbed"]]
+    for _ in range(episodes - 1):
+        obs, info = env.reset()
+        flags.append(info["perturbed"])
+        step_obs = env.step(np.zeros(1, np.float32))[0]
+        flat = bool((obs == 128).all()) and bool((step_obs == 128).all())
+        assert flat != info["perturbed"]  # noisy frames exactly in the perturbed episodes
+    return flags
+
+
+def test_perturbed_episodes_draw_the_share_and_repeat_with_the_seed() -> None:
+    flags = _perturbed_flags(0.75, seed=3, episodes=400)
+    assert 0.68 < np.mean(flags) < 0.82
+    assert _perturbed_flags(0.75, seed=3, episodes=400) == flags
+    assert _perturbed_flags(0.75, seed=4, episodes=400) != flags
+    assert all(_perturbed_flags(1.0, seed=0, episodes=20))
+
+
+@pytest.mark.parametrize("probability", [-0.1, 1.5, float("nan")])
+def test_perturbed_episodes_reject_a_bad_probability(probability: float) -> None:
+    with pytest.raises(ValueError, match=r"probability must be a number in \[0.0, 1.0\]"):
+        PerturbedEpisodes(_Flat(), make_wrapper("fog", 1), probability)

@@ -159,6 +159,14 @@ def test_seen_in_training_follows_the_model_card_augmentation() -> None:
     assert seen_in_training("gaussian_noise", augmentation) == "unseen"  # noise_std 0
     assert seen_in_training("fog", augmentation) == "unseen"
     assert seen_in_training("fog", {}) == "unknown"
+    rl = {**augmentation, "rl_perturbations": [
+        {"name": "gaussian_noise", "severity": 1, "params": {"variance": 0.2}, "probability": 0.75}
+    ]}  # fmt: skip
+    assert (
+        seen_in_training("gaussian_noise", rl)
+        == "seen in RL training: variance 0.2, 75% of episodes"
+    )
+    assert seen_in_training("fog", rl) == "unseen"
 
 
 # --- sweeps ---------------------------------------------------------------------------------

@@ -111,10 +111,20 @@ def _config(tmp_path: Path, total_steps: int) -> Path:
         "policy": "ncp",
         "ppo": {"total_steps": total_steps, "n_envs": 2, "n_steps": 32, "batch_size": 32},
         "eval": {"seeds": 1, "distance_m": 3, "every_steps": 128, "workers": 1},
+        "perturbation": {"name": "gaussian_noise", "params": {"variance": 0.2}, "probability": 0.5},
     }
     path = tmp_path / "ppo.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def test_a_training_perturbation_must_exist() -> None:
+    from lnn_control.training.ppo import TrainPerturbation
+
+    with pytest.raises(ValueError, match="unknown perturbation 'gausian_noise'; available: "):
+        TrainPerturbation(name="gausian_noise")
+    with pytest.raises(ValueError, match="probability"):
+        TrainPerturbation(name="fog", probability=0.0)
 
 
 @pytest.mark.slow
@@ -126,7 +136,10 @@ def test_tiny_ppo_run_through_the_cli_resumes_and_reloads(tmp_path: Path) -> Non
     card = (run / "policy" / "MODEL_CARD.md").read_text()
     assert "RecurrentPPO" in card
     with (run / "eval.csv").open() as handle:
-        assert [int(r["step"]) for r in csv.DictReader(handle)] == [128]
+        rows = list(csv.DictReader(handle))
+    assert [int(r["step"]) for r in rows] == [128]
+    assert 0.0 <= float(rows[0]["perturbed_autonomy"]) <= 1.0  # also evaluated under the noise
+    assert '"rl_perturbations"' in card
     assert main(["train", "--config", str(_config(tmp_path, 256))]) == 0  # resumes at 128
     with (run / "eval.csv").open() as handle:
         assert [int(r["step"]) for r in csv.DictReader(handle)] == [128, 256]

@@ -16,6 +16,7 @@ from typing import Any
 from lnn_control.envs.perturb.base import ImagePerturbation, check_severity
 from lnn_control.envs.perturb.blur import DefocusBlur, MotionBlur
 from lnn_control.envs.perturb.light import Brightness, Contrast, Glare, Shadows
+from lnn_control.envs.perturb.mix import PerturbedEpisodes
 from lnn_control.envs.perturb.sensor import GaussianNoise, Jpeg, Pixelate, SaltPepper, ShotNoise
 from lnn_control.envs.perturb.temporal import FrameDrop, ObsLatency
 from lnn_control.envs.perturb.weather import Fog, LowLight, Rain, Snow
@@ -68,6 +69,7 @@ __all__ = [
     "LowLight",
     "MotionBlur",
     "ObsLatency",
+    "PerturbedEpisodes",
     "Pixelate",
     "Rain",
     "SaltPepper",
