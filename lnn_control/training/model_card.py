@@ -60,7 +60,8 @@ def write_model_card(
             else ""
         ),
         f"- Training time: {_format(float(provenance.get('train_seconds', 0.0)))} s of "
-        "optimisation on this 2-core CPU machine",
+        "optimisation on this 2-core CPU machine"
+        + (f" ({provenance['train_seconds_note']})" if "train_seconds_note" in provenance else ""),
         f"- Augmentation during training: {json.dumps(provenance.get('augmentation', {}))} "
         "(gamma, per-channel gain, Gaussian pixel noise std on [0, 1]); no blur, weather or "
         "geometric perturbations were seen in training",

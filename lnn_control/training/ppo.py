@@ -215,20 +215,25 @@ def main(config: PPOConfig, command: str) -> dict[str, Any]:
     run_dir = Path(config.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(run_dir / "config.yaml", dump_config(config).encode())
-    started = time.perf_counter()
+    clock = TrainClock(run_dir)
     venv = _vec_env(config)
     try:
         model = _model(config, venv, run_dir)
+        untimed_steps = int(model.num_timesteps) if clock.untimed_resume else 0
         remaining = config.ppo.total_steps - int(model.num_timesteps)
-        callbacks = [ProgressCallback(remaining), EvalCallback(config, run_dir, held_out_summary)]
+        evaluations = EvalCallback(config, run_dir, held_out_summary, on_save=clock.save)
         if remaining > 0:
-            model.learn(remaining, callback=callbacks, reset_num_timesteps=False, tb_log_name="ppo")
+            model.learn(
+                remaining, callback=[ProgressCallback(remaining), evaluations],
+                reset_num_timesteps=False, tb_log_name="ppo",
+            )  # fmt: skip
             model.save(run_dir / "sb3_model.zip")
+            clock.save()
     finally:
         venv.close()
     policy = extract_policy(model.policy)
     summary = held_out_summary(policy, config)
-    seconds = time.perf_counter() - started
+    seconds = clock.total()
     ev = config.eval
     provenance = {
         "command": command,
@@ -237,6 +242,7 @@ def main(config: PPOConfig, command: str) -> dict[str, Any]:
         "training_seeds": [[0, HELD_OUT_SEED_START - 1]],
         "data_frames": int(model.num_timesteps),
         "train_seconds": seconds,
+        **_untimed_note(untimed_steps),
         "augmentation": _augmentation(config),
     }
     metrics = {"eval_seed_range": [ev.seed_start, ev.seed_start + ev.seeds - 1], **summary}
@@ -245,6 +251,39 @@ def main(config: PPOConfig, command: str) -> dict[str, Any]:
     write_model_card(policy, out, provenance, metrics)
     print("[ppo] held out: " + json.dumps(summary))
     return {"policy_dir": out, "summary": summary, "steps": int(model.num_timesteps)}
+
+
+class TrainClock:
+    """Wall seconds of a PPO run over all its invocations, kept in run_dir/train_seconds.json
+    and written with every resume point."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / "train_seconds.json"
+        self.before_s = 0.0
+        if self.path.is_file():
+            self.before_s = float(json.loads(self.path.read_text())["seconds"])
+        #: A resume point exists but no time record (a run started before the clock existed).
+        self.untimed_resume = (run_dir / "sb3_model.zip").is_file() and not self.path.is_file()
+        self.started = time.perf_counter()
+
+    def total(self) -> float:
+        """Seconds in earlier invocations plus this one so far."""
+        return self.before_s + time.perf_counter() - self.started
+
+    def save(self) -> None:
+        """Record the total so far (called with every save of sb3_model.zip)."""
+        from lnn_control.io_utils import atomic_write_bytes
+
+        atomic_write_bytes(self.path, json.dumps({"seconds": self.total()}).encode())
+
+
+def _untimed_note(steps: int) -> dict[str, str]:
+    if steps <= 0:
+        return {}
+    return {
+        "train_seconds_note": f"the first {steps} steps ran in an earlier invocation that kept no "
+        "time record; the time counts the later invocations only"
+    }
 
 
 def _augmentation(config: PPOConfig) -> dict[str, Any]:

@@ -32,13 +32,19 @@ class ProgressCallback(BaseCallback):
 
 class EvalCallback(BaseCallback):
     """Every `config.eval.every_steps`: evaluate the current policy on held-out seeds, append
-    the summary to run_dir/eval.csv, log it to TensorBoard, and save run_dir/sb3_model.zip."""
+    the summary to run_dir/eval.csv, log it to TensorBoard, save run_dir/sb3_model.zip, then call
+    `on_save` (the run's clock)."""
 
     def __init__(
-        self, config: Any, run_dir: Path, summarise: Callable[[Any, Any], dict[str, float]]
+        self,
+        config: Any,
+        run_dir: Path,
+        summarise: Callable[[Any, Any], dict[str, float]],
+        on_save: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__()
         self.config, self.run_dir, self.summarise = config, run_dir, summarise
+        self.on_save = on_save
         self.every = int(config.eval.every_steps)
         self._next = 0
 
@@ -62,4 +68,5 @@ class EvalCallback(BaseCallback):
                 writer.writeheader()
             writer.writerow({"step": self.num_timesteps, **summary})
         self.model.save(self.run_dir / "sb3_model.zip")
+        self.on_save()
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,11 @@ def test_a_training_perturbation_must_exist() -> None:
         TrainPerturbation(name="fog", probability=0.0)
 
 
+def _train_seconds(run: Path) -> float:
+    config = json.loads((run / "policy" / "config.json").read_text())
+    return float(config["provenance"]["train_seconds"])
+
+
 @pytest.mark.slow
 def test_tiny_ppo_run_through_the_cli_resumes_and_reloads(tmp_path: Path) -> None:
     assert main(["train", "--config", str(_config(tmp_path, 128))]) == 0
@@ -140,8 +146,10 @@ def test_tiny_ppo_run_through_the_cli_resumes_and_reloads(tmp_path: Path) -> Non
     assert [int(r["step"]) for r in rows] == [128]
     assert 0.0 <= float(rows[0]["perturbed_autonomy"]) <= 1.0  # also evaluated under the noise
     assert '"rl_perturbations"' in card
+    first_s = _train_seconds(run)
     assert main(["train", "--config", str(_config(tmp_path, 256))]) == 0  # resumes at 128
     with (run / "eval.csv").open() as handle:
         assert [int(r["step"]) for r in csv.DictReader(handle)] == [128, 256]
+    assert _train_seconds(run) > first_s  # the clock carries over the resume
     resumed = sb3_contrib.RecurrentPPO.load(run / "sb3_model.zip")
     assert resumed.num_timesteps == 256
