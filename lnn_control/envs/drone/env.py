@@ -1,7 +1,7 @@
 """`lnn_control/DroneNav-v0`: fly a quadrotor to a red target among obstacles.
 
-Three parts, as in lane keeping: `DroneSim` (owns a PyBullet DIRECT client: scene, drone,
-physics substeps, camera), `DroneNavTask` (owns the episode's random generator: layout, wind,
+Three parts, as in lane keeping: `DroneSim` (in `sim`; owns a PyBullet DIRECT client: scene,
+drone, physics substeps, camera), `DroneNavTask` (owns the episode's random generator: layout, wind,
 reward, termination) and `DroneNavEnv`, a thin gymnasium.Env.
 
 Observation: the forward camera, uint8 RGB (H, W, 3) (default 64 x 96), rendered with TinyRenderer
@@ -22,39 +22,24 @@ import math
 from dataclasses import dataclass
 from typing import Any, SupportsFloat
 
-import cv2
 import gymnasium as gym
 import numpy as np
-import pybullet as p
 from numpy.typing import NDArray
 
 from lnn_control.envs.drone.quadrotor import (
     MAX_HORIZONTAL_SPEED_MPS,
-    CascadedController,
     DroneState,
-    Quadrotor,
     VelocityCommand,
+    clip_unit,
 )
-from lnn_control.envs.drone.scenario import PHYSICS_HZ, DroneScenario
-from lnn_control.envs.drone.scene import Layout, Obstacle, SceneBodies, build_scene, sample_layout
+from lnn_control.envs.drone.scenario import DroneScenario
+from lnn_control.envs.drone.scene import Layout, Obstacle, sample_layout
+from lnn_control.envs.drone.sim import DroneSim, Obs
 from lnn_control.envs.scenario import HELD_OUT_SEED_START
 
-Obs = NDArray[np.uint8]
 Action = NDArray[np.float32]
 Vec3 = tuple[float, float, float]
 
-PHYSICS_DT_S = 1.0 / PHYSICS_HZ
-GRAVITY_MPS2 = 9.81
-# Camera mount in the body frame, before the scenario's offsets.
-CAMERA_FORWARD_M = 0.04
-CAMERA_HEIGHT_M = 0.01
-CAMERA_PITCH_RAD = 0.0
-CAMERA_VERTICAL_FOV_DEG = 60.0
-CAMERA_NEAR_M = 0.02
-CAMERA_FAR_M = 40.0
-LIGHT_AMBIENT = 0.6
-LIGHT_DIFFUSE = 0.35
-LIGHT_SPECULAR = 0.05
 #: Gust time constant of the Ornstein-Uhlenbeck wind (s).
 GUST_TIME_CONSTANT_S = 1.0
 
@@ -64,125 +49,6 @@ TIME_PENALTY = 0.01
 ACTION_PENALTY = 0.01
 SUCCESS_REWARD = 10.0
 CRASH_REWARD = -10.0
-
-
-# =====================================================================================
-# Sim
-# =====================================================================================
-class DroneSim:
-    """Owns a PyBullet client: builds an arena, steps the drone under its controller, renders."""
-
-    def __init__(self, render_camera: bool = True) -> None:
-        self.render_camera = render_camera
-        self.client = p.connect(p.DIRECT)
-        self.controller = CascadedController()
-        self.scenario = DroneScenario()
-        self.drone: Quadrotor | None = None
-        self.bodies = SceneBodies(-1, -1, ())
-        self._projection: list[float] | None = None
-        self._light_direction = list(self.scenario.light_direction)
-
-    def build(self, scenario: DroneScenario, layout: Layout) -> None:
-        """Reset the client, build the arena of `layout` and put the drone at its start, at rest,
-        with the controller's integrator cleared."""
-        self.scenario = scenario
-        self._projection = None
-        self._light_direction = list(scenario.light_direction)
-        cid = self.client
-        p.resetSimulation(physicsClientId=cid)
-        p.setGravity(0.0, 0.0, -GRAVITY_MPS2, physicsClientId=cid)
-        p.setPhysicsEngineParameter(
-            fixedTimeStep=PHYSICS_DT_S, deterministicOverlappingPairs=1, physicsClientId=cid
-        )
-        self.bodies = build_scene(cid, scenario, layout, render=self.render_camera)
-        self.drone = Quadrotor(cid, scenario.mass_scale, scenario.ground_effect)
-        self.drone.reset_pose(layout.start_position_m, layout.start_yaw_rad)
-        self.controller.reset()
-
-    def _drone(self) -> Quadrotor:
-        if self.drone is None:
-            raise RuntimeError("call build() (env.reset()) before stepping the drone")
-        return self.drone
-
-    def step(self, command: VelocityCommand, wind_mps: Vec3) -> bool:
-        """Advance one control period (`scenario.substeps` physics steps) tracking `command` under
-        `wind_mps`; True if the drone touched anything on any substep."""
-        drone = self._drone()
-        cid, body, controller = self.client, drone.body, self.controller
-        collided = False
-        for _ in range(self.scenario.substeps):
-            state = drone.state()
-            rpm = controller.rotor_rpm(state, command, PHYSICS_DT_S)
-            drone.apply_wrench(state, rpm, wind_mps)
-            p.stepSimulation(physicsClientId=cid)
-            if not collided and p.getContactPoints(bodyA=body, physicsClientId=cid):
-                collided = True
-        return collided
-
-    def drone_state(self) -> DroneState:
-        """The drone's current privileged state."""
-        return self._drone().state()
-
-    def camera_matrices(self, state: DroneState | None = None) -> tuple[list[float], list[float]]:
-        """(view, projection) matrices of the forward camera at the drone's pose (`state`, or the
-        current one). Plain floats: this runs every control step."""
-        s = self.scenario
-        if state is None:
-            state = self._drone().state()
-        r = state.rotation
-        fwd = CAMERA_FORWARD_M
-        up = CAMERA_HEIGHT_M + s.camera_height_offset_m
-        pitch = CAMERA_PITCH_RAD + s.camera_pitch_offset_rad
-        lx, lz = math.cos(pitch), math.sin(pitch)
-        px, py, pz = state.position_m
-        eye = [
-            px + r[0] * fwd + r[2] * up,
-            py + r[3] * fwd + r[5] * up,
-            pz + r[6] * fwd + r[8] * up,
-        ]
-        target = [eye[0] + r[0] * lx + r[2] * lz, eye[1] + r[3] * lx + r[5] * lz]
-        target.append(eye[2] + r[6] * lx + r[8] * lz)
-        view = p.computeViewMatrix(eye, target, [r[2], r[5], r[8]], physicsClientId=self.client)
-        if self._projection is None:
-            self._projection = list(
-                p.computeProjectionMatrixFOV(
-                    CAMERA_VERTICAL_FOV_DEG,
-                    s.image_width / s.image_height,
-                    CAMERA_NEAR_M,
-                    CAMERA_FAR_M,
-                    physicsClientId=self.client,
-                )
-            )
-        return list(view), self._projection
-
-    def render(self, state: DroneState | None = None) -> Obs:
-        """Render the forward camera once at `state` (or the current pose): RGB uint8 (H, W, 3)."""
-        s = self.scenario
-        view, proj = self.camera_matrices(state)
-        _, _, rgba, _, _ = p.getCameraImage(
-            s.image_width,
-            s.image_height,
-            view,
-            proj,
-            lightDirection=self._light_direction,
-            lightColor=[1.0, 1.0, 1.0],
-            lightAmbientCoeff=LIGHT_AMBIENT * s.light_brightness,
-            lightDiffuseCoeff=LIGHT_DIFFUSE * s.light_brightness,
-            lightSpecularCoeff=LIGHT_SPECULAR,
-            shadow=0,
-            renderer=p.ER_TINY_RENDERER,
-            flags=p.ER_NO_SEGMENTATION_MASK,
-            physicsClientId=self.client,
-        )
-        rgba = np.asarray(rgba, dtype=np.uint8).reshape(s.image_height, s.image_width, 4)
-        # cv2 drops the alpha channel ~30x faster than a numpy strided copy at 64 x 96.
-        return np.asarray(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), dtype=np.uint8)
-
-    def close(self) -> None:
-        """Disconnect the client (idempotent)."""
-        if self.client >= 0:
-            p.disconnect(physicsClientId=self.client)
-            self.client = -1
 
 
 # =====================================================================================
@@ -361,13 +227,12 @@ class DroneNavEnv(gym.Env[Obs, Action]):
 
     def step(self, action: Action) -> tuple[Obs, SupportsFloat, bool, bool, dict[str, Any]]:
         """Track `action` for one control period (1 / control_hz s), render, score."""
-        arr = self._parse_action(action)
-        command = VelocityCommand.from_action((arr[0], arr[1], arr[2], arr[3]))  # clipped already
+        values = self._parse_action(action)
+        command = VelocityCommand.from_action(values)
         self.task.advance_wind()
-        collided = self.sim.step(command, self.task.wind_mps())
+        collided, state = self.sim.step(command, self.task.wind_mps())
         self._steps += 1
-        state = self.sim.drone_state()
-        outcome = self.task.assess(self._distance, state, collided, arr)
+        outcome = self.task.assess(self._distance, state, collided, np.array(values))
         self._distance = outcome.distance_m
         terminated = outcome.done
         truncated = not terminated and self._steps >= self.scenario.max_steps
@@ -406,17 +271,19 @@ class DroneNavEnv(gym.Env[Obs, Action]):
         )
 
     # ----- internals -----
-    def _parse_action(self, action: Action) -> NDArray[np.float64]:
+    def _parse_action(self, action: Action) -> tuple[float, float, float, float]:
+        """The action as four floats clipped to [-1, 1]; ValueError on a wrong shape or a
+        non-finite value."""
         arr = np.asarray(action, dtype=np.float64)
         if arr.shape != (4,):
             raise ValueError(
                 f"action must have shape (4,) (vx, vy, vz, yaw rate in [-1, 1]), "
                 f"got shape {arr.shape}"
             )
-        values = arr.tolist()
-        if not all(math.isfinite(v) for v in values):
-            raise ValueError(f"action must be finite values in [-1, 1], got {values}")
-        return np.array([min(1.0, max(-1.0, v)) for v in values])
+        a, b, c, d = arr.tolist()
+        if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c) and math.isfinite(d)):
+            raise ValueError(f"action must be finite values in [-1, 1], got {[a, b, c, d]}")
+        return clip_unit(a), clip_unit(b), clip_unit(c), clip_unit(d)
 
     def _observe(self, state: DroneState | None = None) -> None:
         self._frame = self.sim.render(state) if self.sim.render_camera else self._blank

@@ -65,6 +65,9 @@ ROTOR_POSITIONS_M = (
     (-_HALF_DIAGONAL_M, _HALF_DIAGONAL_M, 0.0),
 )
 YAW_SIGNS = (1.0, -1.0, 1.0, -1.0)
+_FOUR_HALF_DIAGONAL_M = 4.0 * _HALF_DIAGONAL_M
+_FOUR_KM = 4.0 * KM_NM_PER_RPM2
+_ORIGIN = (0.0, 0.0, 0.0)
 
 # ----- command limits (action +-1) -----
 MAX_HORIZONTAL_SPEED_MPS = 1.0
@@ -88,6 +91,8 @@ D_ATT_PER_S = 32.0
 K_YAW_RATE_PER_S = 12.0
 #: The velocity loop runs every this many physics steps (240 Hz / 4 = 60 Hz).
 VELOCITY_LOOP_DIVIDER = 4
+_IXX, _IYY, _IZZ = INERTIA_KG_M2
+_MAX_RPM2 = MAX_RPM * MAX_RPM
 
 
 @dataclass(frozen=True)
@@ -103,16 +108,17 @@ class VelocityCommand:
     @staticmethod
     def from_action(a: tuple[float, float, float, float]) -> VelocityCommand:
         """Scale a normalised action in [-1, 1]^4 (clipped) to the command limits."""
-
-        def clip(v: float) -> float:
-            return min(1.0, max(-1.0, float(v)))
-
         return VelocityCommand(
-            clip(a[0]) * MAX_HORIZONTAL_SPEED_MPS,
-            clip(a[1]) * MAX_HORIZONTAL_SPEED_MPS,
-            clip(a[2]) * MAX_VERTICAL_SPEED_MPS,
-            clip(a[3]) * MAX_YAW_RATE_RAD_S,
+            clip_unit(a[0]) * MAX_HORIZONTAL_SPEED_MPS,
+            clip_unit(a[1]) * MAX_HORIZONTAL_SPEED_MPS,
+            clip_unit(a[2]) * MAX_VERTICAL_SPEED_MPS,
+            clip_unit(a[3]) * MAX_YAW_RATE_RAD_S,
         )
+
+
+def clip_unit(value: float) -> float:
+    """`value` as a float clipped to [-1, 1] (a normalised action component)."""
+    return min(1.0, max(-1.0, float(value)))
 
 
 HOVER = VelocityCommand(0.0, 0.0, 0.0, 0.0)
@@ -137,7 +143,8 @@ class DroneState(NamedTuple):
     @property
     def speed_mps(self) -> float:
         """Norm of the world velocity (m/s)."""
-        return math.sqrt(sum(v * v for v in self.velocity_mps))
+        vx, vy, vz = self.velocity_mps
+        return math.sqrt(vx * vx + vy * vy + vz * vz)
 
     def to_body(self, world: Vec3) -> Vec3:
         """A world-frame vector expressed in the body frame."""
@@ -174,23 +181,28 @@ def mix(
     Inverts thrust = sum f_i, tau_x = d (f0 - f1 - f2 + f3), tau_y = d (-f0 - f1 + f2 + f3),
     tau_z = (KM / KF) (f0 - f1 + f2 - f3), with d = ARM_M / sqrt(2).
     """
+    return _mix(thrust_n, torque_nm[0], torque_nm[1], torque_nm[2], max_rpm * max_rpm)
+
+
+def _mix(
+    thrust_n: float, tx: float, ty: float, tz: float, max_rpm2: float
+) -> tuple[float, float, float, float]:
+    """`mix` on scalars, with the squared rpm limit (it runs every physics step)."""
     t = 0.25 * thrust_n
-    rx = torque_nm[0] / (4.0 * _HALF_DIAGONAL_M)
-    ry = torque_nm[1] / (4.0 * _HALF_DIAGONAL_M)
-    rz = torque_nm[2] * KF_N_PER_RPM2 / (4.0 * KM_NM_PER_RPM2)
-    forces = (t + rx - ry + rz, t - rx - ry - rz, t - rx + ry + rz, t + rx + ry - rz)
-    max_rpm2 = max_rpm * max_rpm
-    rpm2 = [f / KF_N_PER_RPM2 for f in forces]
+    rx = tx / _FOUR_HALF_DIAGONAL_M
+    ry = ty / _FOUR_HALF_DIAGONAL_M
+    rz = tz * KF_N_PER_RPM2 / _FOUR_KM
+    w0 = (t + rx - ry + rz) / KF_N_PER_RPM2  # squared rpm of each rotor
+    w1 = (t - rx - ry - rz) / KF_N_PER_RPM2
+    w2 = (t - rx + ry + rz) / KF_N_PER_RPM2
+    w3 = (t + rx + ry - rz) / KF_N_PER_RPM2
+    sqrt = math.sqrt
     return (
-        _sqrt_clipped(rpm2[0], max_rpm2),
-        _sqrt_clipped(rpm2[1], max_rpm2),
-        _sqrt_clipped(rpm2[2], max_rpm2),
-        _sqrt_clipped(rpm2[3], max_rpm2),
+        sqrt(max_rpm2 if w0 > max_rpm2 else w0) if w0 > 0.0 else 0.0,
+        sqrt(max_rpm2 if w1 > max_rpm2 else w1) if w1 > 0.0 else 0.0,
+        sqrt(max_rpm2 if w2 > max_rpm2 else w2) if w2 > 0.0 else 0.0,
+        sqrt(max_rpm2 if w3 > max_rpm2 else w3) if w3 > 0.0 else 0.0,
     )
-
-
-def _sqrt_clipped(value: float, high: float) -> float:
-    return math.sqrt(high if value > high else value) if value > 0.0 else 0.0
 
 
 def _clip(value: float, limit: float) -> float:
@@ -229,12 +241,13 @@ class CascadedController:
         r = state.rotation
         thrust = fx * r[2] + fy * r[5] + fz * r[8]
         p_rate, q_rate, r_rate = state.body_rates_rad_s
-        torque = (
-            INERTIA_KG_M2[0] * (K_ATT_PER_S2 * (roll_d - state.roll_rad) - D_ATT_PER_S * p_rate),
-            INERTIA_KG_M2[1] * (K_ATT_PER_S2 * (pitch_d - state.pitch_rad) - D_ATT_PER_S * q_rate),
-            INERTIA_KG_M2[2] * K_YAW_RATE_PER_S * (command.yaw_rate_rad_s - r_rate),
+        return _mix(
+            thrust if thrust > 0.0 else 0.0,
+            _IXX * (K_ATT_PER_S2 * (roll_d - state.roll_rad) - D_ATT_PER_S * p_rate),
+            _IYY * (K_ATT_PER_S2 * (pitch_d - state.pitch_rad) - D_ATT_PER_S * q_rate),
+            _IZZ * K_YAW_RATE_PER_S * (command.yaw_rate_rad_s - r_rate),
+            _MAX_RPM2,
         )
-        return mix(thrust if thrust > 0.0 else 0.0, torque)
 
     def _velocity_loop(self, state: DroneState, command: VelocityCommand, dt_s: float) -> None:
         """Velocity error -> desired acceleration -> thrust vector and desired roll / pitch."""
@@ -307,21 +320,20 @@ class Quadrotor:
     def state(self) -> DroneState:
         """The current `DroneState`."""
         cid = self.client
-        pos, quat = p.getBasePositionAndOrientation(self.body, physicsClientId=cid)
-        lin, ang = p.getBaseVelocity(self.body, physicsClientId=cid)
+        pos, quat = p.getBasePositionAndOrientation(self.body, cid)
+        lin, (wx, wy, wz) = p.getBaseVelocity(self.body, cid)
         r = rotation_from_quaternion(quat)
-        roll = math.atan2(r[7], r[8])
-        pitch = math.asin(_clip(-r[6], 1.0))
-        yaw = math.atan2(r[3], r[0])
-        wx, wy, wz = ang
         rates = (
             r[0] * wx + r[3] * wy + r[6] * wz,
             r[1] * wx + r[4] * wy + r[7] * wz,
             r[2] * wx + r[5] * wy + r[8] * wz,
         )
-        return DroneState(
-            (pos[0], pos[1], pos[2]), (lin[0], lin[1], lin[2]), roll, pitch, yaw, rates, r
+        roll, pitch, yaw = (
+            math.atan2(r[7], r[8]),
+            math.asin(_clip(-r[6], 1.0)),
+            math.atan2(r[3], r[0]),
         )
+        return DroneState(pos, lin, roll, pitch, yaw, rates, r)
 
     def apply_wrench(
         self, state: DroneState, rpm: tuple[float, float, float, float], wind_mps: Vec3
@@ -333,23 +345,34 @@ class Quadrotor:
         the ground) acts along body z at r_i, so the rotors give the force (0, 0, sum f_i) and
         the torque sum r_i x (0, 0, f_i) = (sum y_i f_i, -sum x_i f_i, km sum s_i w_i^2); drag
         -c (v - wind) (world frame) is rotated into the body frame. Two PyBullet calls instead of
-        six, the same rigid-body dynamics.
+        six, the same rigid-body dynamics. This runs every physics step, so the sums over
+        `ROTOR_POSITIONS_M` and `YAW_SIGNS` are written out in scalars (the same terms in the same
+        order, so the same floating-point results).
         """
         gain = KF_N_PER_RPM2
         if self.ground_effect:
             h = max(state.position_m[2], GROUND_EFFECT_MIN_HEIGHT_M)
             gain /= 1.0 - (ROTOR_RADIUS_M / (4.0 * h)) ** 2
-        squares = [w * w for w in rpm]
-        thrusts = [gain * w2 for w2 in squares]
-        roll_torque = sum(f * pos[1] for f, pos in zip(thrusts, ROTOR_POSITIONS_M, strict=True))
-        pitch_torque = -sum(f * pos[0] for f, pos in zip(thrusts, ROTOR_POSITIONS_M, strict=True))
-        yaw_torque = KM_NM_PER_RPM2 * sum(s * w2 for s, w2 in zip(YAW_SIGNS, squares, strict=True))
-        v = state.velocity_mps
-        drag = [-DRAG_N_PER_MPS * (v[k] - wind_mps[k]) for k in range(3)]
-        r = state.rotation  # row-major body -> world; body = R^T world
-        body_drag = [r[k] * drag[0] + r[3 + k] * drag[1] + r[6 + k] * drag[2] for k in range(3)]
-        force = (body_drag[0], body_drag[1], body_drag[2] + sum(thrusts))
-        cid, frame = self.client, p.LINK_FRAME
-        p.applyExternalForce(self.body, -1, force, (0.0, 0.0, 0.0), frame, physicsClientId=cid)
-        torque = (roll_torque, pitch_torque, yaw_torque)
-        p.applyExternalTorque(self.body, -1, torque, frame, physicsClientId=cid)
+        w0, w1, w2, w3 = rpm
+        s0, s1, s2, s3 = w0 * w0, w1 * w1, w2 * w2, w3 * w3
+        f0, f1, f2, f3 = gain * s0, gain * s1, gain * s2, gain * s3
+        d = _HALF_DIAGONAL_M  # rotor i sits at (+-d, +-d, 0)
+        torque = (
+            f0 * d - f1 * d - f2 * d + f3 * d,
+            -(f0 * d + f1 * d - f2 * d - f3 * d),
+            KM_NM_PER_RPM2 * (s0 - s1 + s2 - s3),
+        )
+        (vx, vy, vz), (ux, uy, uz), r = state.velocity_mps, wind_mps, state.rotation
+        dx, dy, dz = (
+            -DRAG_N_PER_MPS * (vx - ux),
+            -DRAG_N_PER_MPS * (vy - uy),
+            -DRAG_N_PER_MPS * (vz - uz),
+        )
+        force = (
+            r[0] * dx + r[3] * dy + r[6] * dz,  # drag in the body frame: R^T drag
+            r[1] * dx + r[4] * dy + r[7] * dz,
+            r[2] * dx + r[5] * dy + r[8] * dz + (f0 + f1 + f2 + f3),
+        )
+        cid = self.client
+        p.applyExternalForce(self.body, -1, force, _ORIGIN, p.LINK_FRAME, cid)
+        p.applyExternalTorque(self.body, -1, torque, p.LINK_FRAME, cid)

@@ -2,8 +2,8 @@
 bodies (ground, a forest of trunks or box buildings, the target: a red sphere on a pole).
 
 `sample_layout` is pure numpy; `build_scene` turns a layout into bodies in one client. Obstacles of
-one colour become one triangle mesh, so the scene is a handful of bodies whatever the density; all
-obstacle collision shapes live in one static compound body.
+one colour become one triangle mesh, so the scene is a handful of bodies whatever the density; the
+obstacle collision shapes live in static compound bodies of at most 16 shapes (PyBullet's limit).
 """
 
 from __future__ import annotations
@@ -183,13 +183,19 @@ def obstacle_meshes(scenario: DroneScenario, obstacles: tuple[Obstacle, ...]) ->
 
 
 # ----- bodies -----
+#: PyBullet's createCollisionShapeArray keeps at most this many shapes (it drops the rest
+#: silently), so obstacles are split over several static bodies.
+SHAPES_PER_BODY = 16
+
+
 @dataclass(frozen=True)
 class SceneBodies:
-    """PyBullet body ids: the ground, the obstacles' compound collision body (-1 if none), and the
-    visual-only bodies (target, pole, extra obstacle colours)."""
+    """PyBullet body ids: the ground, the obstacles' compound collision bodies (at most
+    `SHAPES_PER_BODY` shapes each; none without obstacles), and the visual-only bodies (target,
+    pole, extra obstacle colours)."""
 
     ground: int
-    obstacles: int
+    obstacles: tuple[int, ...]
     visuals: tuple[int, ...]
 
 
@@ -222,9 +228,10 @@ def build_scene(
     ground = int(p.createMultiBody(0.0, plane, ground_visual, physicsClientId=client))
     meshes = obstacle_meshes(scenario, layout.obstacles) if render else []
     visuals: list[int] = []
-    obstacle_body = -1
-    if layout.obstacles:
-        obstacle_body = _obstacle_body(client, layout.obstacles, meshes[0] if meshes else None)
+    obstacle_bodies: list[int] = []
+    for start in range(0, len(layout.obstacles), SHAPES_PER_BODY):
+        chunk = layout.obstacles[start : start + SHAPES_PER_BODY]
+        obstacle_bodies.append(_obstacle_body(client, chunk, meshes[0] if meshes else None))
         meshes = meshes[1:]
     if render:
         tx, ty, tz = layout.target_position_m
@@ -244,12 +251,15 @@ def build_scene(
         visuals.append(
             int(p.createMultiBody(0.0, -1, sphere, [tx, ty, tz], physicsClientId=client))
         )
-    return SceneBodies(ground, obstacle_body, tuple(visuals))
+    return SceneBodies(ground, tuple(obstacle_bodies), tuple(visuals))
 
 
 def _obstacle_body(client: int, obstacles: tuple[Obstacle, ...], mesh: Mesh | None) -> int:
-    """One static body holding every obstacle's collision shape; `mesh` (or a tiny box, so that
-    TinyRenderer never draws the collision shapes) is its visual."""
+    """One static body holding the collision shapes of `obstacles` (at most `SHAPES_PER_BODY`);
+    `mesh` (or a tiny box, so that TinyRenderer never draws the collision shapes) is its
+    visual."""
+    if len(obstacles) > SHAPES_PER_BODY:
+        raise ValueError(f"one body holds at most {SHAPES_PER_BODY} shapes, got {len(obstacles)}")
     types, radii, lengths, halves, frames = [], [], [], [], []
     for o in obstacles:
         types.append(p.GEOM_BOX if o.box else p.GEOM_CYLINDER)
