@@ -40,16 +40,18 @@ def write_model_card(
 
     config = provenance.get("config", {})
     train = config.get("train", {})
+    seed = train.get("seed", config.get("seed"))
     counts = parameter_counts(policy)
+    world = (config.get("env") or {}).get("env_id", "lnn_control/LaneKeeping-v0").split("/")[-1]
     lines = [
-        f"# Model card: {train.get('policy', 'policy')} lane-keeping policy",
+        f"# Model card: {policy.kind} policy for {world}",
         "",
         f"Written {datetime.date.today().isoformat()} by `lnn-control` from the run's own records.",
         "",
         "## How it was made",
         "",
         f"- Command: `{provenance.get('command', '?')}`",
-        f"- Policy: `{train.get('policy')}`, seed {train.get('seed')}; parameters: "
+        f"- Policy: `{policy.kind}`, seed {seed}; parameters: "
         + ", ".join(f"{k} {v}" for k, v in counts.items()),
         _data_line(provenance, config),
         f"- Data directories: {provenance.get('data_dirs')}"
@@ -66,8 +68,13 @@ def write_model_card(
         "(gamma, per-channel gain, Gaussian pixel noise std on [0, 1]); no blur, weather or "
         "geometric perturbations were seen in training",
         "",
-        "## Measured (closed loop, intervention protocol, clean conditions)",
+        "## Measured (closed loop on held-out seeds, clean conditions)",
         "",
+        *(
+            ["`perturbed_*`: the same seeds under the RL training perturbation.", ""]
+            if any(str(k).startswith("perturbed_") for k in metrics)
+            else []
+        ),
         "| metric | value |",
         "|---|---:|",
     ]

@@ -141,6 +141,8 @@ def test_tiny_ppo_run_through_the_cli_resumes_and_reloads(tmp_path: Path) -> Non
     assert policy.kind == "ncp"
     card = (run / "policy" / "MODEL_CARD.md").read_text()
     assert "RecurrentPPO" in card
+    assert card.startswith("# Model card: ncp policy for LaneKeeping-v0")
+    assert "- Policy: `ncp`, seed 0;" in card
     with (run / "eval.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["step"]) for r in rows] == [128]
