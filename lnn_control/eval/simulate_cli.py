@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ def drone_scenario(
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate, write episodes.csv + summary.json (+ the video), print the summary."""
+    from lnn_control.eval.evaluate import evaluate
     from lnn_control.policies.checkpoint import load_checkpoint, resolve_checkpoint
 
     if args.seed_start < HELD_OUT_SEED_START:
@@ -81,67 +83,51 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
     policy, config = load_checkpoint(resolve_checkpoint(args.policy))
     env_id = str(config.get("env_id") or LANE_ENV_ID)
-    seeds = range(args.seed_start, args.seed_start + args.seeds)
-    if env_id == DRONE_ENV_ID:
-        summary = _simulate_drone(args, policy, config, seeds)
-    elif env_id == LANE_ENV_ID:
-        summary = _simulate_lane(args, policy, config, seeds)
-    else:
+    if env_id not in WORLDS:
         raise ValueError(
-            f"checkpoint env id {env_id!r} cannot be simulated; allowed: {LANE_ENV_ID!r}, "
-            f"{DRONE_ENV_ID!r}"
+            f"checkpoint env id {env_id!r} cannot be simulated; allowed: {', '.join(WORLDS)}"
         )
-    print(json.dumps({"env_id": env_id, **summary}, indent=2))
+    env_kwargs, run_episode, recorder, video_name = WORLDS[env_id](args, policy, config)
+    seeds = range(args.seed_start, args.seed_start + args.seeds)
+    result = evaluate(policy, env_id, seeds=seeds, env_kwargs=env_kwargs, workers=args.workers)
+    result.save(args.out)
+    if args.video:
+        run_episode(
+            policy, seeds[0], env_kwargs=env_kwargs, episode_steps=VIDEO_STEPS,
+            on_step=recorder.on_step,
+        )  # fmt: skip
+        print(f"video: {recorder.write(args.out / video_name)}")
+    summary = {"env_id": env_id, "seed_range": list(result.seed_range), **result.summary}
+    print(json.dumps(summary, indent=2))
     return 0
 
 
-def _simulate_lane(
-    args: argparse.Namespace, policy: Any, config: dict[str, Any], seeds: range
-) -> dict[str, Any]:
-    """Lane keeping under the intervention protocol on roads of `--distance-m`."""
-    from lnn_control.eval.evaluate import evaluate, run_lane_episode, scenario_for_distance
+World = tuple[dict[str, Any], Callable[..., Any], Any, str]
+
+
+def _lane_world(args: argparse.Namespace, policy: Any, config: dict[str, Any]) -> World:
+    """Lane keeping under the intervention protocol on roads of `--distance-m`: (env kwargs,
+    episode runner, video recorder, video file name)."""
+    from lnn_control.eval.evaluate import run_lane_episode, scenario_for_distance
     from lnn_control.eval.video import DriveRecorder
 
     if args.distance_m <= 0:
         raise ValueError(f"--distance-m must be > 0, got {args.distance_m}")
     scenario = scenario_for_distance(training_scenario(config), args.distance_m)
-    env_kwargs = {"scenario": scenario}
-    result = evaluate(policy, LANE_ENV_ID, seeds=seeds, env_kwargs=env_kwargs, workers=args.workers)
-    result.save(args.out)
-    if args.video:
-        recorder = DriveRecorder(max_steps=VIDEO_STEPS)
-        run_lane_episode(
-            policy,
-            seeds[0],
-            env_kwargs=env_kwargs,
-            episode_steps=VIDEO_STEPS,
-            on_step=recorder.on_step,
-        )
-        print(f"video: {recorder.write(args.out / 'drive.mp4')}")
-    return {"seed_range": list(result.seed_range), **result.summary}
+    return {"scenario": scenario}, run_lane_episode, DriveRecorder(VIDEO_STEPS), "drive.mp4"
 
 
-def _simulate_drone(
-    args: argparse.Namespace, policy: Any, config: dict[str, Any], seeds: range
-) -> dict[str, Any]:
+def _drone_world(args: argparse.Namespace, policy: Any, config: dict[str, Any]) -> World:
     """Drone flights in the training scenario until success, crash or the time limit."""
     from lnn_control.eval.drone_eval import run_drone_episode
-    from lnn_control.eval.evaluate import evaluate
     from lnn_control.eval.flight_video import FlightRecorder
 
-    env_kwargs = {"scenario": drone_scenario(config, policy.image_shape)}
-    result = evaluate(
-        policy, DRONE_ENV_ID, seeds=seeds, env_kwargs=env_kwargs, workers=args.workers
-    )
-    result.save(args.out)
-    if args.video:
-        recorder = FlightRecorder(max_steps=VIDEO_STEPS)
-        run_drone_episode(
-            policy,
-            seeds[0],
-            env_kwargs=env_kwargs,
-            episode_steps=VIDEO_STEPS,
-            on_step=recorder.on_step,
-        )
-        print(f"video: {recorder.write(args.out / 'flight.mp4')}")
-    return {"seed_range": list(result.seed_range), **result.summary}
+    scenario = drone_scenario(config, policy.image_shape)
+    return {"scenario": scenario}, run_drone_episode, FlightRecorder(VIDEO_STEPS), "flight.mp4"
+
+
+#: env id -> what `simulate` needs for that world.
+WORLDS: dict[str, Callable[[argparse.Namespace, Any, dict[str, Any]], World]] = {
+    LANE_ENV_ID: _lane_world,
+    DRONE_ENV_ID: _drone_world,
+}
