@@ -119,6 +119,15 @@ def _config(tmp_path: Path, total_steps: int) -> Path:
     return path
 
 
+def test_a_new_policy_is_built_for_the_configs_world() -> None:
+    from lnn_control.training.ppo import PPOConfig, initial_policy
+
+    config = PPOConfig.model_validate({"env": {"env_id": "lnn_control/DroneNav-v0"}, "init": None})
+    policy = initial_policy(config)
+    assert policy.action_dim == 4
+    assert tuple(policy.image_shape) == config.env.image_shape()
+
+
 def test_a_training_perturbation_must_exist() -> None:
     from lnn_control.training.ppo import TrainPerturbation
 
