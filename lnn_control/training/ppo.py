@@ -69,11 +69,6 @@ class TrainPerturbation(StrictModel):
         make_wrapper(self.name, self.severity, **self.params)  # raises on unknown names
         return self
 
-    def label(self) -> str:
-        """E.g. "gaussian_noise variance 0.2 (severity 1), 75 % of episodes"."""
-        args = " ".join(f"{k} {v:g}" for k, v in self.params.items())
-        return f"{self.name} {args} (severity {self.severity}), {self.probability:.0%} of episodes"
-
 
 class PPOConfig(StrictModel):
     """A PPO recipe: where the policy starts, what is trained, how long, how it is checked."""
