@@ -16,16 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from lnn_control.envs.drone.scene import TARGET_RADIUS_M, Obstacle
 from lnn_control.eval.video import GREEN, GREY, RED, WHITE, put_text, write_frames
-
-if TYPE_CHECKING:
-    from lnn_control.envs.drone.scene import Obstacle
 
 RGB = tuple[int, int, int]
 
@@ -41,8 +39,6 @@ PANEL_GAP_PX = 8
 #: Used until the first step tells the env's control rate.
 DEFAULT_FPS = 20.0
 COMMAND_NAMES = ("vx", "vy", "vz", "yaw")
-#: Radius of the target sphere (m), as in `lnn_control.envs.drone.scene.TARGET_RADIUS_M`.
-TARGET_RADIUS_M = 0.15
 HEADING_TICK_PX = 10
 MAP_BACKGROUND = 24
 TRUNK_RGB: RGB = (150, 105, 60)
