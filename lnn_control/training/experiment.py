@@ -45,6 +45,13 @@ class ExperimentConfig(StrictModel):
     suite_overrides: list[str] = Field(default_factory=list)
     reference: PolicyKind = Field("cnn", description="kind that normalises the mCE")
     workers: int = Field(2, ge=1, le=256, description="parallel stress episodes")
+    train_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="trainings at once, each a process with train.threads = CPUs // "
+        "train_workers, its output in <run>/train.log",
+    )
     run_root: str = "runs/experiments/experiment"
 
     @field_validator("policies", "seeds")
@@ -60,37 +67,106 @@ def run_dir(config: ExperimentConfig, kind: str, seed: int) -> Path:
     return Path(config.run_root) / f"{kind}_s{seed}"
 
 
-def recipe_for(config: ExperimentConfig, kind: str, seed: int, data_from: str | None) -> Any:
-    """The validated ILConfig of one run."""
-    from lnn_control.config_io import load_config
-    from lnn_control.training.config import ILConfig
-
+def _overrides(config: ExperimentConfig, kind: str, seed: int, data_from: str | None) -> list[str]:
     overrides = [
         *config.recipe_overrides,
         f"train.policy={kind}",
         f"train.seed={seed}",
         f"run_dir={run_dir(config, kind, seed)}",
     ]
-    if data_from is not None:
-        overrides.append(f"data_from={data_from}")
-    return load_config(ILConfig, config.recipe, overrides)
+    return overrides if data_from is None else [*overrides, f"data_from={data_from}"]
+
+
+def recipe_for(config: ExperimentConfig, kind: str, seed: int, data_from: str | None) -> Any:
+    """The validated ILConfig of one run."""
+    from lnn_control.config_io import load_config
+    from lnn_control.training.config import ILConfig
+
+    return load_config(ILConfig, config.recipe, _overrides(config, kind, seed, data_from))
 
 
 def train_all(config: ExperimentConfig, command: str) -> list[tuple[str, int, Path]]:
-    """Train every (kind, seed) not trained yet; returns (kind, seed, policy_dir) in order."""
-    from lnn_control.training.imitation import main
+    """Train every (kind, seed) not trained yet; returns (kind, seed, policy_dir) in order.
 
-    runs = [(kind, seed) for kind in config.policies for seed in config.seeds]
-    data_from = config.data_from
-    done: list[tuple[str, int, Path]] = []
-    for i, (kind, seed) in enumerate(runs):
-        policy_dir = run_dir(config, kind, seed) / "policy"
-        print(f"[experiment] run {i + 1}/{len(runs)}: {kind} seed {seed}")
-        if not (policy_dir / "config.json").is_file():
-            main(recipe_for(config, kind, seed, data_from), command=command)
-        done.append((kind, seed, policy_dir))
-        data_from = data_from or str(run_dir(config, kind, seed))
-    return done
+    The first run's data is every other run's (unless `data_from` names another run): it is
+    collected first, alone; with `train_workers` > 1 the rest then train side by side."""
+    from lnn_control.training.imitation import _collect, main
+
+    runs: list[tuple[str, int]] = [(k, s) for k in config.policies for s in config.seeds]
+    shared = config.data_from or str(run_dir(config, *runs[0]))
+    sources = {run: config.data_from if run == runs[0] else shared for run in runs}
+    pending = [run for run in runs if not (run_dir(config, *run) / "policy/config.json").is_file()]
+    first = recipe_for(config, *runs[0], sources[runs[0]])
+    if config.train_workers > 1 and len(pending) > 1 and runs[0] in pending:
+        if first.dagger.rounds == 0:  # the expert data is all the runs share
+            _collect(first, "expert")
+        else:  # the first run's DAgger data depends on its learner: train it alone
+            main(first, command=command)
+            pending.remove(runs[0])
+    if config.train_workers > 1 and len(pending) > 1:
+        _train_parallel(config, pending, sources, command)
+    else:
+        for i, (kind, seed) in enumerate(pending):
+            print(f"[experiment] training {i + 1}/{len(pending)}: {kind} seed {seed}")
+            main(recipe_for(config, kind, seed, sources[(kind, seed)]), command=command)
+    return [(kind, seed, run_dir(config, kind, seed) / "policy") for kind, seed in runs]
+
+
+def _train_parallel(
+    config: ExperimentConfig,
+    pending: list[tuple[str, int]],
+    sources: dict[tuple[str, int], str | None],
+    command: str,
+) -> None:
+    """Train `pending` in `config.train_workers` processes; stops at the first failure."""
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm import tqdm
+
+    threads = max(1, (os.cpu_count() or 1) // config.train_workers)
+    text = Path(config.recipe).read_text()
+    context = mp.get_context("spawn")
+    with ProcessPoolExecutor(config.train_workers, mp_context=context) as pool:
+        futures = {}
+        for kind, seed in pending:
+            overrides = _overrides(config, kind, seed, sources[(kind, seed)])
+            log = run_dir(config, kind, seed) / "train.log"
+            job = (text, [*overrides, f"train.threads={threads}"], command, str(log))
+            futures[pool.submit(_train_logged, job)] = (kind, seed, log)
+        print(f"[experiment] {len(pending)} trainings, {config.train_workers} at a time")
+        for future in tqdm(as_completed(futures), total=len(futures), desc="trainings"):
+            kind, seed, log = futures[future]
+            if future.exception() is not None:
+                pool.shutdown(cancel_futures=True)
+                raise SystemExit(f"training {kind} seed {seed} failed: see {log}")
+            tqdm.write(f"[experiment] {kind} seed {seed} trained (log: {log})")
+
+
+def _train_logged(job: tuple[str, list[str], str, str]) -> None:
+    """One training with this process's stdout and stderr (and its pools') sent to a log."""
+    import os
+    import sys
+    import traceback
+
+    from lnn_control.training.multiseed import train_one
+
+    text, overrides, command, log = job
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(log, "a") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            train_one(text, overrides, command)
+        except BaseException:
+            traceback.print_exc()
+            raise
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
 
 
 def run_experiment(config: ExperimentConfig, command: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,10 @@ def _local(jobs: list[tuple[str, list[str], str]], workers: int) -> Iterator[dic
     if workers <= 1 or len(jobs) == 1:
         yield from (train_one(*job) for job in jobs)
         return
-    with mp.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-        yield from pool.imap(_task, jobs)
+    # Executor processes are not daemons, so a run may start its own collection and
+    # evaluation pools (a multiprocessing.Pool worker may not).
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=mp.get_context("spawn")) as pool:
+        yield from pool.map(_task, jobs)
 
 
 def _ray(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,10 @@ def test_experiment_config_rejects_repeats() -> None:
 
 
 @pytest.mark.slow
-def test_tiny_experiment_shares_data_and_writes_the_comparison(tmp_path: Path) -> None:
+@pytest.mark.parametrize("train_workers", [1, 2])
+def test_tiny_experiment_shares_data_and_writes_the_comparison(
+    tmp_path: Path, train_workers: int
+) -> None:
     suite_path = tmp_path / "suite.yaml"
     suite_path.write_text(yaml.safe_dump(SUITE))
     config: dict[str, Any] = {
@@ -115,6 +119,7 @@ def test_tiny_experiment_shares_data_and_writes_the_comparison(tmp_path: Path) -
         "seeds": [0, 1],
         "suite": str(suite_path),
         "workers": 1,
+        "train_workers": train_workers,
         "run_root": str(tmp_path / "exp"),
     }
     config_path = tmp_path / "experiment.yaml"
@@ -131,3 +136,9 @@ def test_tiny_experiment_shares_data_and_writes_the_comparison(tmp_path: Path) -
     assert result["params"]["lstm"]["rnn"] > result["params"]["cnn"]["rnn"]
     assert published.read_text() == (root / "comparison.md").read_text()
     assert (root / "stress" / "report.html").is_file()
+    if train_workers > 1:  # side by side: each run's output is in its own log
+        log = (root / "lstm_s1" / "train.log").read_text()
+        assert "[bc] epoch 1/1" in log
+        assert "[done]" in log
+        threads = max(1, (os.cpu_count() or 1) // 2)
+        assert lstm["provenance"]["config"]["train"]["threads"] == threads

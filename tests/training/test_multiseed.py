@@ -60,7 +60,9 @@ def _args(tmp_path: Path, *extra: str) -> list[str]:
 
 @pytest.mark.slow
 def test_two_seeds_through_the_cli(tmp_path: Path) -> None:
-    assert main(_args(tmp_path, "--seeds", "0", "1")) == 0
+    # two runs at once, each evaluating with its own pool of two workers
+    parallel = ["--workers", "2", "--set", "eval.workers=2"]
+    assert main(_args(tmp_path, "--seeds", "0", "1", *parallel)) == 0
     table = json.loads((tmp_path / "run_seeds.json").read_text())
     assert table["seeds"] == [0, 1]
     assert table["runs"] == [str(tmp_path / "run_s0"), str(tmp_path / "run_s1")]
