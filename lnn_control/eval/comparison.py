@@ -76,8 +76,9 @@ def _fmt(pair: list[float]) -> str:
     return f"{mean:.3g}" + (f" ± {ci:.2g}" if math.isfinite(ci) else "")
 
 
-def comparison_markdown(result: dict[str, Any]) -> str:
-    """The comparison as a markdown page (table, how it was made)."""
+def comparison_markdown(result: dict[str, Any], plot_name: str | None = None) -> str:
+    """The comparison as a markdown page (table, how it was made); `plot_name` links the
+    figure written by `comparison_plot`."""
     params = result.get("params", {})
     header = ["model", "params (rnn / total)"]
     header += [
@@ -104,10 +105,54 @@ def comparison_markdown(result: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v:.0f}" for k, v in result.get("train_seconds", {}).items()),
         "",
     ]
+    if plot_name is not None:
+        lines += [f"![interventions per km and mCE per model]({plot_name})", ""]
     return "\n".join(lines)
 
 
+def comparison_plot(result: dict[str, Any], path: Path) -> Path:
+    """Bars of interventions per km (one group per headline column) and of the relative mCE,
+    one bar per kind, with 95 % CI whiskers over training seeds; writes a PNG at `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    kinds = list(result["kinds"])
+    columns = result["columns"]
+    width = 0.8 / max(1, len(kinds))
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [max(1, len(columns)), 1]}
+    )
+    for i, kind in enumerate(kinds):
+        entry = result["kinds"][kind]
+        x = np.arange(len(columns)) + (i - (len(kinds) - 1) / 2) * width
+        means, cis = zip(*(entry[c] for c in columns), strict=True) if columns else ((), ())
+        left.bar(x, means, width, yerr=np.nan_to_num(cis), capsize=2, label=kind)
+        mean, ci = entry["mce"]
+        right.bar([i], [mean], 0.7, yerr=[np.nan_to_num(ci)], capsize=3, color=f"C{i}")
+    left.set_xticks(
+        np.arange(len(columns)), [c.replace("/0", "").replace("/", " s") for c in columns]
+    )
+    left.set_ylabel("interventions per km")
+    left.set_ylim(bottom=0)
+    left.legend(fontsize=8, ncols=min(len(kinds), 6))
+    right.set_xticks(range(len(kinds)), kinds, rotation=30)
+    right.set_ylabel("mCE (relative, reference = 1)")
+    right.axhline(1.0, color="grey", linewidth=0.8)
+    right.set_ylim(bottom=0)
+    fig.suptitle("mean and 95 % CI over training seeds")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def write_comparison(root: Path, result: dict[str, Any]) -> Path:
-    """Write root/comparison.json and root/comparison.md; returns the markdown path."""
+    """Write root/comparison.json, comparison.png and comparison.md; returns the markdown."""
     atomic_write_json(root / "comparison.json", result)
-    return atomic_write_bytes(root / "comparison.md", comparison_markdown(result).encode())
+    comparison_plot(result, root / "comparison.png")
+    page = comparison_markdown(result, plot_name="comparison.png")
+    return atomic_write_bytes(root / "comparison.md", page.encode())

@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--publish",
         type=Path,
         metavar="MD",
-        help="also copy comparison.md there (e.g. docs/results/ncp_vs_baselines.md)",
+        help="also copy comparison.md there (e.g. docs/results/ncp_vs_baselines.md), and "
+        "its figure beside it under the same name with .png",
     )
 
 
@@ -35,7 +36,10 @@ def run(args: argparse.Namespace) -> int:
     table = Path(config.run_root) / "comparison.md"
     print(table.read_text())
     if args.publish is not None:
+        figure = args.publish.with_suffix(".png")
         args.publish.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(table, args.publish)
-        print(f"published: {args.publish}")
+        shutil.copyfile(table.with_suffix(".png"), figure)
+        page = table.read_text().replace("(comparison.png)", f"({figure.name})")
+        args.publish.write_text(page)
+        print(f"published: {args.publish}, {figure}")
     return 0

@@ -12,7 +12,7 @@ import yaml
 
 from lnn_control.cli import main
 from lnn_control.config_io import load_config, validate_config
-from lnn_control.eval.comparison import compare, comparison_markdown
+from lnn_control.eval.comparison import compare, comparison_markdown, comparison_plot
 from lnn_control.eval.suite import CLEAN, StressSuite
 from lnn_control.training.config import ILConfig
 from lnn_control.training.experiment import ExperimentConfig
@@ -68,7 +68,7 @@ def _record(
     }
 
 
-def test_compare_reports_mean_and_ci_over_training_seeds() -> None:
+def test_compare_reports_mean_and_ci_over_training_seeds(tmp_path: Path) -> None:
     suite = validate_config(StressSuite, SUITE)
     records = [
         _record("ncp_s0", CLEAN, 0, 0, 1.0),
@@ -92,6 +92,8 @@ def test_compare_reports_mean_and_ci_over_training_seeds() -> None:
     assert result["kinds"]["cnn"]["mce"][0] == pytest.approx(1.0)
     page = comparison_markdown({**result, "params": {"ncp": {"rnn": 1131, "total": 76007}}})
     assert "| ncp | 1131 / 76007 | 1 ± " in page
+    figure = comparison_plot(result, tmp_path / "figure.png")
+    assert figure.read_bytes().startswith(b"\x89PNG")
 
 
 def test_data_from_must_hold_the_dataset(tmp_path: Path) -> None:
@@ -124,7 +126,7 @@ def test_tiny_experiment_shares_data_and_writes_the_comparison(
     }
     config_path = tmp_path / "experiment.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    published = tmp_path / "docs" / "comparison.md"
+    published = tmp_path / "docs" / "tiny.md"
     assert main(["experiment", "--config", str(config_path), "--publish", str(published)]) == 0
     root = tmp_path / "exp"
     assert sorted(p.parent.name for p in root.glob("*/data")) == ["cnn_s0"]  # collected once
@@ -134,7 +136,11 @@ def test_tiny_experiment_shares_data_and_writes_the_comparison(
     assert list(result["kinds"]) == ["cnn", "lstm"]
     assert result["kinds"]["lstm"]["seeds"] == ["lstm_s0", "lstm_s1"]
     assert result["params"]["lstm"]["rnn"] > result["params"]["cnn"]["rnn"]
-    assert published.read_text() == (root / "comparison.md").read_text()
+    page = (root / "comparison.md").read_text()
+    assert "![interventions per km and mCE per model](comparison.png)" in page
+    assert published.read_text() == page.replace("(comparison.png)", "(tiny.png)")
+    figure = published.with_suffix(".png")
+    assert figure.read_bytes() == (root / "comparison.png").read_bytes()
     assert (root / "stress" / "report.html").is_file()
     if train_workers > 1:  # side by side: each run's output is in its own log
         log = (root / "lstm_s1" / "train.log").read_text()
