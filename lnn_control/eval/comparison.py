@@ -65,8 +65,29 @@ def compare(
             )
         mces = [scores[label]["mce"] for label in labels if label in scores]
         entry["mce"] = list(mean_ci([v for v in mces if math.isfinite(v)]))
+        entry["curves"] = _curves(by_cell, labels, suite)
         out["kinds"][kind] = entry
     return out
+
+
+def _curves(
+    by_cell: dict[tuple[str, str, int], list[dict[str, Any]]],
+    labels: list[str],
+    suite: StressSuite,
+) -> dict[str, dict[str, list[float]]]:
+    """{condition: {severity: [mean, ci]}} of interventions per km over the training seeds
+    `labels`, for every condition in the mCE (severity 0: the clean run)."""
+    curves: dict[str, dict[str, list[float]]] = {}
+    for c in suite.conditions:
+        if not c.in_mce:
+            continue
+        levels = ([0] if suite.clean else []) + list(suite.levels(c))
+        curves[c.label] = {}
+        for severity in levels:
+            condition = CLEAN if severity == 0 else c.label
+            values = [_per_km(by_cell[(label, condition, severity)]) for label in labels]
+            curves[c.label][str(severity)] = list(mean_ci([v for v in values if math.isfinite(v)]))
+    return curves
 
 
 def _fmt(pair: list[float]) -> str:
@@ -106,7 +127,13 @@ def comparison_markdown(result: dict[str, Any], plot_name: str | None = None) ->
         "",
     ]
     if plot_name is not None:
-        lines += [f"![interventions per km and mCE per model]({plot_name})", ""]
+        severity = plot_name.replace(".png", "_severity.png")
+        lines += [
+            f"![interventions per km and mCE per model]({plot_name})",
+            "",
+            f"![interventions per km against severity per perturbation]({severity})",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -150,9 +177,48 @@ def comparison_plot(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def severity_plot(result: dict[str, Any], path: Path) -> Path:
+    """Interventions per km against severity, one panel per mCE condition and one line per
+    kind, shaded 95 % CI over training seeds; writes a PNG at `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    entries: list[dict[str, Any]] = list(result["kinds"].values())
+    conditions = list(entries[0].get("curves", {})) if entries else []
+    cols = max(1, min(3, len(conditions)))
+    rows = max(1, math.ceil(len(conditions) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, condition in zip(axes.flat, conditions, strict=False):
+        for i, (kind, entry) in enumerate(result["kinds"].items()):
+            points = entry["curves"][condition]
+            x = np.array([int(s) for s in points])
+            mean, ci = (np.array(v, dtype=float) for v in zip(*points.values(), strict=True))
+            ax.plot(x, mean, marker="o", color=f"C{i}", label=kind)
+            ci = np.nan_to_num(ci)
+            ax.fill_between(x, mean - ci, mean + ci, color=f"C{i}", alpha=0.15)
+        ax.set_title(condition)
+        ax.set_xlabel("severity (0 = clean)")
+        ax.set_ylabel("interventions per km")
+        ax.set_ylim(bottom=0)
+    for ax in list(axes.flat)[len(conditions) :]:
+        ax.axis("off")
+    if conditions:
+        axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def write_comparison(root: Path, result: dict[str, Any]) -> Path:
-    """Write root/comparison.json, comparison.png and comparison.md; returns the markdown."""
+    """Write root/comparison.json, comparison.png, comparison_severity.png and
+    comparison.md; returns the markdown."""
     atomic_write_json(root / "comparison.json", result)
     comparison_plot(result, root / "comparison.png")
+    severity_plot(result, root / "comparison_severity.png")
     page = comparison_markdown(result, plot_name="comparison.png")
     return atomic_write_bytes(root / "comparison.md", page.encode())

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="MD",
         help="also copy comparison.md there (e.g. docs/results/ncp_vs_baselines.md), and "
-        "its figure beside it under the same name with .png",
+        "its figures beside it (<name>.png, <name>_severity.png)",
     )
 
 
@@ -36,10 +36,12 @@ def run(args: argparse.Namespace) -> int:
     table = Path(config.run_root) / "comparison.md"
     print(table.read_text())
     if args.publish is not None:
-        figure = args.publish.with_suffix(".png")
         args.publish.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(table.with_suffix(".png"), figure)
-        page = table.read_text().replace("(comparison.png)", f"({figure.name})")
+        page = table.read_text()
+        for suffix in (".png", "_severity.png"):
+            figure = args.publish.parent / (args.publish.stem + suffix)
+            shutil.copyfile(table.parent / ("comparison" + suffix), figure)
+            page = page.replace(f"(comparison{suffix})", f"({figure.name})")
         args.publish.write_text(page)
-        print(f"published: {args.publish}, {figure}")
+        print(f"published: {args.publish} and its figures")
     return 0

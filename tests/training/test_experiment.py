@@ -12,7 +12,12 @@ import yaml
 
 from lnn_control.cli import main
 from lnn_control.config_io import load_config, validate_config
-from lnn_control.eval.comparison import compare, comparison_markdown, comparison_plot
+from lnn_control.eval.comparison import (
+    compare,
+    comparison_markdown,
+    comparison_plot,
+    severity_plot,
+)
 from lnn_control.eval.suite import CLEAN, StressSuite
 from lnn_control.training.config import ILConfig
 from lnn_control.training.experiment import ExperimentConfig
@@ -92,8 +97,12 @@ def test_compare_reports_mean_and_ci_over_training_seeds(tmp_path: Path) -> None
     assert result["kinds"]["cnn"]["mce"][0] == pytest.approx(1.0)
     page = comparison_markdown({**result, "params": {"ncp": {"rnn": 1131, "total": 76007}}})
     assert "| ncp | 1131 / 76007 | 1 ± " in page
-    figure = comparison_plot(result, tmp_path / "figure.png")
-    assert figure.read_bytes().startswith(b"\x89PNG")
+    curve = ncp["curves"]["camera_yaw"]  # in the mCE: clean, then each severity
+    assert list(ncp["curves"]) == ["camera_yaw"]
+    assert [curve["0"][0], curve["1"][0]] == pytest.approx([1.0, 0.0])
+    for plot in (comparison_plot, severity_plot):
+        figure = plot(result, tmp_path / f"{plot.__name__}.png")
+        assert figure.read_bytes().startswith(b"\x89PNG")
 
 
 def test_data_from_must_hold_the_dataset(tmp_path: Path) -> None:
@@ -138,9 +147,11 @@ def test_tiny_experiment_shares_data_and_writes_the_comparison(
     assert result["params"]["lstm"]["rnn"] > result["params"]["cnn"]["rnn"]
     page = (root / "comparison.md").read_text()
     assert "![interventions per km and mCE per model](comparison.png)" in page
-    assert published.read_text() == page.replace("(comparison.png)", "(tiny.png)")
-    figure = published.with_suffix(".png")
-    assert figure.read_bytes() == (root / "comparison.png").read_bytes()
+    renamed = page.replace("(comparison.png)", "(tiny.png)")
+    assert published.read_text() == renamed.replace("(comparison_severity", "(tiny_severity")
+    for suffix in (".png", "_severity.png"):
+        figure = published.parent / f"tiny{suffix}"
+        assert figure.read_bytes() == (root / f"comparison{suffix}").read_bytes()
     assert (root / "stress" / "report.html").is_file()
     if train_workers > 1:  # side by side: each run's output is in its own log
         log = (root / "lstm_s1" / "train.log").read_text()
