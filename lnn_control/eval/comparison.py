@@ -19,6 +19,8 @@ from lnn_control.eval.suite import CLEAN, StressSuite
 from lnn_control.io_utils import atomic_write_bytes, atomic_write_json
 
 REFERENCE_PREFIX = "reference:"
+#: The figures beside a comparison page `<stem>.md`: `<stem><suffix>` (bars, severity curves).
+FIGURE_SUFFIXES = (".png", "_severity.png")
 
 
 def _per_km(records: list[dict[str, Any]]) -> float:
@@ -54,40 +56,57 @@ def compare(
         aggregate([*records, *pooled]), in_mce, REFERENCE_PREFIX + reference if pooled else None
     )
     columns = headline_columns(suite)
-    out: dict[str, Any] = {"columns": [f"{c}/{s}" for c, s in columns], "kinds": {}}
+    out: dict[str, Any] = {
+        "columns": [f"{c}/{s}" for c, s in columns],
+        "kinds": {},
+        "severity_rows": [],
+    }
     for kind in dict.fromkeys(kinds.values()):
         labels = [label for label, k in kinds.items() if k == kind]
         entry: dict[str, Any] = {"seeds": labels}
         for condition, severity in columns:
-            values = [_per_km(by_cell[(label, condition, severity)]) for label in labels]
-            entry[f"{condition}/{severity}"] = list(
-                mean_ci([v for v in values if math.isfinite(v)])
-            )
+            entry[f"{condition}/{severity}"] = _over_seeds(by_cell, labels, condition, severity)
         mces = [scores[label]["mce"] for label in labels if label in scores]
         entry["mce"] = list(mean_ci([v for v in mces if math.isfinite(v)]))
-        entry["curves"] = _curves(by_cell, labels, suite)
         out["kinds"][kind] = entry
+        out["severity_rows"] += _severity_rows(by_cell, labels, kind, suite)
     return out
 
 
-def _curves(
+def _over_seeds(
     by_cell: dict[tuple[str, str, int], list[dict[str, Any]]],
     labels: list[str],
+    condition: str,
+    severity: int,
+) -> list[float]:
+    """[mean, ci] over the training seeds `labels` of interventions per km in one cell."""
+    values = [_per_km(by_cell[(label, condition, severity)]) for label in labels]
+    return list(mean_ci([v for v in values if math.isfinite(v)]))
+
+
+def _severity_rows(
+    by_cell: dict[tuple[str, str, int], list[dict[str, Any]]],
+    labels: list[str],
+    kind: str,
     suite: StressSuite,
-) -> dict[str, dict[str, list[float]]]:
-    """{condition: {severity: [mean, ci]}} of interventions per km over the training seeds
-    `labels`, for every condition in the mCE (severity 0: the clean run)."""
-    curves: dict[str, dict[str, list[float]]] = {}
-    for c in suite.conditions:
-        if not c.in_mce:
-            continue
-        levels = ([0] if suite.clean else []) + list(suite.levels(c))
-        curves[c.label] = {}
-        for severity in levels:
-            condition = CLEAN if severity == 0 else c.label
-            values = [_per_km(by_cell[(label, condition, severity)]) for label in labels]
-            curves[c.label][str(severity)] = list(mean_ci([v for v in values if math.isfinite(v)]))
-    return curves
+) -> list[dict[str, Any]]:
+    """Rows as `stress_report.severity_figure` reads them, with `kind` as the policy: clean
+    and every severity of every condition in the mCE, mean and CI over training seeds."""
+    cells = [(CLEAN, 0)] if suite.clean else []
+    cells += [(c.label, s) for c in suite.conditions if c.in_mce for s in suite.levels(c)]
+    rows = []
+    for condition, severity in cells:
+        mean, ci = _over_seeds(by_cell, labels, condition, severity)
+        rows.append(
+            {
+                "policy": kind,
+                "condition": condition,
+                "severity": severity,
+                "interventions_per_km": mean,
+                "interventions_per_km_ci95": ci,
+            }
+        )
+    return rows
 
 
 def _fmt(pair: list[float]) -> str:
@@ -97,9 +116,9 @@ def _fmt(pair: list[float]) -> str:
     return f"{mean:.3g}" + (f" ± {ci:.2g}" if math.isfinite(ci) else "")
 
 
-def comparison_markdown(result: dict[str, Any], plot_name: str | None = None) -> str:
-    """The comparison as a markdown page (table, how it was made); `plot_name` links the
-    figure written by `comparison_plot`."""
+def comparison_markdown(result: dict[str, Any], figure_stem: str | None = None) -> str:
+    """The comparison as a markdown page (table, how it was made); with `figure_stem` it links
+    the figures `<figure_stem><suffix>` (FIGURE_SUFFIXES) beside it."""
     params = result.get("params", {})
     header = ["model", "params (rnn / total)"]
     header += [
@@ -126,10 +145,10 @@ def comparison_markdown(result: dict[str, Any], plot_name: str | None = None) ->
         + ", ".join(f"{k} {v:.0f}" for k, v in result.get("train_seconds", {}).items()),
         "",
     ]
-    if plot_name is not None:
-        severity = plot_name.replace(".png", "_severity.png")
+    if figure_stem is not None:
+        bars, severity = (figure_stem + suffix for suffix in FIGURE_SUFFIXES)
         lines += [
-            f"![interventions per km and mCE per model]({plot_name})",
+            f"![interventions per km and mCE per model]({bars})",
             "",
             f"![interventions per km against severity per perturbation]({severity})",
             "",
@@ -170,43 +189,24 @@ def comparison_plot(result: dict[str, Any], path: Path) -> Path:
     right.axhline(1.0, color="grey", linewidth=0.8)
     right.set_ylim(bottom=0)
     fig.suptitle("mean and 95 % CI over training seeds")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
-def severity_plot(result: dict[str, Any], path: Path) -> Path:
-    """Interventions per km against severity, one panel per mCE condition and one line per
-    kind, shaded 95 % CI over training seeds; writes a PNG at `path`."""
-    import matplotlib
+def severity_plot(result: dict[str, Any], suite: StressSuite, path: Path) -> Path:
+    """Interventions per km against severity, one panel per mCE condition of `suite` and one
+    line per kind, shaded 95 % CI over training seeds; writes a PNG at `path`."""
+    from lnn_control.eval.stress_report import severity_figure
 
-    matplotlib.use("Agg")
+    in_mce = suite.model_copy(update={"conditions": [c for c in suite.conditions if c.in_mce]})
+    title = "interventions per km against severity (mean and 95 % CI over training seeds)"
+    metric = "interventions_per_km"
+    kinds = list(result["kinds"])
+    return _save(severity_figure(result["severity_rows"], in_mce, kinds, metric, title), path)
+
+
+def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    entries: list[dict[str, Any]] = list(result["kinds"].values())
-    conditions = list(entries[0].get("curves", {})) if entries else []
-    cols = max(1, min(3, len(conditions)))
-    rows = max(1, math.ceil(len(conditions) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
-    for ax, condition in zip(axes.flat, conditions, strict=False):
-        for i, (kind, entry) in enumerate(result["kinds"].items()):
-            points = entry["curves"][condition]
-            x = np.array([int(s) for s in points])
-            mean, ci = (np.array(v, dtype=float) for v in zip(*points.values(), strict=True))
-            ax.plot(x, mean, marker="o", color=f"C{i}", label=kind)
-            ci = np.nan_to_num(ci)
-            ax.fill_between(x, mean - ci, mean + ci, color=f"C{i}", alpha=0.15)
-        ax.set_title(condition)
-        ax.set_xlabel("severity (0 = clean)")
-        ax.set_ylabel("interventions per km")
-        ax.set_ylim(bottom=0)
-    for ax in list(axes.flat)[len(conditions) :]:
-        ax.axis("off")
-    if conditions:
-        axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90)
@@ -214,11 +214,12 @@ def severity_plot(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_comparison(root: Path, result: dict[str, Any]) -> Path:
+def write_comparison(root: Path, result: dict[str, Any], suite: StressSuite) -> Path:
     """Write root/comparison.json, comparison.png, comparison_severity.png and
     comparison.md; returns the markdown."""
     atomic_write_json(root / "comparison.json", result)
-    comparison_plot(result, root / "comparison.png")
-    severity_plot(result, root / "comparison_severity.png")
-    page = comparison_markdown(result, plot_name="comparison.png")
+    bars, severity = (root / f"comparison{suffix}" for suffix in FIGURE_SUFFIXES)
+    comparison_plot(result, bars)
+    severity_plot(result, suite, severity)
+    page = comparison_markdown(result, figure_stem="comparison")
     return atomic_write_bytes(root / "comparison.md", page.encode())

@@ -74,7 +74,15 @@ def mce_table(
     return header, body
 
 
-def _figure(rows: list[dict[str, Any]], suite: StressSuite, labels: list[str], metric: str) -> Any:
+def severity_figure(
+    rows: list[dict[str, Any]],
+    suite: StressSuite,
+    labels: list[str],
+    metric: str,
+    title: str | None = None,
+) -> Any:
+    """`metric` against severity, a panel per condition of `suite` and a line per policy
+    label, shaded by `<metric>_ci95`, from aggregated rows (policy, condition, severity)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -104,7 +112,7 @@ def _figure(rows: list[dict[str, Any]], suite: StressSuite, labels: list[str], m
         ax.set_axis_off()
     axes.flat[0].set_ylabel(metric, fontsize=8)
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"{metric} against severity ({suite.name}; mean and 95 % CI over seeds)")
+    fig.suptitle(title or f"{metric} against severity ({suite.name}; mean and 95 % CI over seeds)")
     fig.tight_layout()
     return fig
 
@@ -148,7 +156,7 @@ def write_stress_report(
         markdown.append("")
         body_html = table_html(header, cells)
         if suite.conditions:
-            fig = _figure(rows, suite, labels, metric)
+            fig = severity_figure(rows, suite, labels, metric)
             (out_dir / "plots").mkdir(exist_ok=True)
             fig.savefig(out_dir / "plots" / f"{metric}.png", dpi=90)
             body_html += figure_html(fig, f"{metric} against severity")

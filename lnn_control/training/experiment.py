@@ -190,7 +190,7 @@ def run_experiment(config: ExperimentConfig, command: str) -> dict[str, Any]:
     result["config"] = config.model_dump(mode="json")
     result["params"] = _parameter_counts(trained)
     result["train_seconds"] = _train_seconds(trained)
-    write_comparison(Path(config.run_root), result)
+    write_comparison(Path(config.run_root), result, suite)
     return result
 
 

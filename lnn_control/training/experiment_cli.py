@@ -28,20 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train, stress, compare (every step resumable)."""
     from lnn_control.config_io import load_config
+    from lnn_control.eval.comparison import FIGURE_SUFFIXES, comparison_markdown
     from lnn_control.training.experiment import ExperimentConfig, run_experiment
 
     config = load_config(ExperimentConfig, args.config, args.overrides)
     command = invoked_command()
-    run_experiment(config, command)
-    table = Path(config.run_root) / "comparison.md"
-    print(table.read_text())
+    result = run_experiment(config, command)
+    root = Path(config.run_root)
+    print((root / "comparison.md").read_text())
     if args.publish is not None:
         args.publish.parent.mkdir(parents=True, exist_ok=True)
-        page = table.read_text()
-        for suffix in (".png", "_severity.png"):
+        for suffix in FIGURE_SUFFIXES:
             figure = args.publish.parent / (args.publish.stem + suffix)
-            shutil.copyfile(table.parent / ("comparison" + suffix), figure)
-            page = page.replace(f"(comparison{suffix})", f"({figure.name})")
-        args.publish.write_text(page)
+            shutil.copyfile(root / f"comparison{suffix}", figure)
+        args.publish.write_text(comparison_markdown(result, figure_stem=args.publish.stem))
         print(f"published: {args.publish} and its figures")
     return 0

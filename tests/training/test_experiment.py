@@ -97,11 +97,15 @@ def test_compare_reports_mean_and_ci_over_training_seeds(tmp_path: Path) -> None
     assert result["kinds"]["cnn"]["mce"][0] == pytest.approx(1.0)
     page = comparison_markdown({**result, "params": {"ncp": {"rnn": 1131, "total": 76007}}})
     assert "| ncp | 1131 / 76007 | 1 ± " in page
-    curve = ncp["curves"]["camera_yaw"]  # in the mCE: clean, then each severity
-    assert list(ncp["curves"]) == ["camera_yaw"]
-    assert [curve["0"][0], curve["1"][0]] == pytest.approx([1.0, 0.0])
-    for plot in (comparison_plot, severity_plot):
-        figure = plot(result, tmp_path / f"{plot.__name__}.png")
+    curve = [r for r in result["severity_rows"] if r["policy"] == "ncp"]
+    # in the mCE: clean, then each severity of camera_yaw
+    assert [(r["condition"], r["severity"]) for r in curve] == [(CLEAN, 0), ("camera_yaw", 1)]
+    assert [r["interventions_per_km"] for r in curve] == pytest.approx([1.0, 0.0])
+    figures = [
+        comparison_plot(result, tmp_path / "bars.png"),
+        severity_plot(result, suite, tmp_path / "severity.png"),
+    ]
+    for figure in figures:
         assert figure.read_bytes().startswith(b"\x89PNG")
 
 
