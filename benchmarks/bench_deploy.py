@@ -31,7 +31,7 @@ def run(steps: int, kinds: list[str]) -> str:
     import onnxruntime
 
     from lnn_control.deploy.export import export_policy
-    from lnn_control.deploy.model import OnnxPolicy
+    from lnn_control.deploy.runtime.model import OnnxPolicy
     from lnn_control.policies import build_policy
 
     rng = np.random.default_rng(0)

@@ -24,17 +24,25 @@ def _register_envs() -> None:
 
 _register_envs()
 
+#: public name -> (module, attribute), imported on first use (torch).
 _LAZY = {
-    "load_policy": "lnn_control.policies.checkpoint",
-    "evaluate": "lnn_control.eval.evaluate",
+    "load_policy": ("lnn_control.policies.checkpoint", "load_step_policy"),
+    "evaluate": ("lnn_control.rollout.evaluate", "evaluate"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    """`lnn_control.load_policy` and `lnn_control.evaluate`, imported on first use (torch)."""
+    """`lnn_control.load_policy` (a checkpoint, "pretrained:<name>" or a .onnx file) and
+    `lnn_control.evaluate`, imported on first use."""
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included (`dir(lnn_control)` shows them)."""
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = ["__version__", "evaluate", "load_policy"]

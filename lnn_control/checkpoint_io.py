@@ -4,11 +4,14 @@ A checkpoint is a directory holding `model.safetensors` (weights) and `config.js
 version, the package version, whatever the caller describes, and the SHA-256 of the weights).
 Writes are atomic; reads check the version, the hash and every tensor's name, shape and dtype,
 and fail with one line naming the file and the problem. No pickle: loading never runs code.
+A caller can check the architecture against the tensor names and shapes of the safetensors
+header (`read_checkpoint(..., check=...)`) before any tensor is read or any model is built.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,13 @@ from lnn_control.io_utils import atomic_write_bytes, atomic_write_json, read_jso
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+HEADER_LENGTH_BYTES = 8
+"""A safetensors file starts with the length of its JSON header, a little-endian uint64."""
+
+TensorShapes = dict[str, tuple[int, ...]]
+"""Tensor name -> shape, as a safetensors header lists them."""
+HeaderCheck = Callable[[dict[str, Any], TensorShapes], None]
+"""(config, header shapes) -> None; raises a one-line ValueError on a mismatch."""
 
 
 def write_checkpoint(
@@ -45,10 +55,28 @@ def write_checkpoint(
     return directory
 
 
+def header_shapes(blob: bytes, path: Path) -> TensorShapes:
+    """Tensor names and shapes from the JSON header of safetensors bytes, without reading any
+    tensor; one-line ValueError naming `path` when the header is malformed."""
+    size = int.from_bytes(blob[:HEADER_LENGTH_BYTES], "little")
+    if len(blob) < HEADER_LENGTH_BYTES or size > len(blob) - HEADER_LENGTH_BYTES:
+        raise ValueError(f"{path}: not a readable safetensors file (header length {size})")
+    try:
+        header = json.loads(blob[HEADER_LENGTH_BYTES : HEADER_LENGTH_BYTES + size])
+        return {
+            name: tuple(int(n) for n in entry["shape"])
+            for name, entry in header.items()
+            if name != "__metadata__"
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise ValueError(f"{path}: not a readable safetensors file (header: {err!r})") from None
+
+
 def read_checkpoint(
-    directory: str | Path, what: str
+    directory: str | Path, what: str, check: HeaderCheck | None = None
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """(config, tensors) of a checkpoint directory, after the version and hash checks."""
+    """(config, tensors) of a checkpoint directory, after the version and hash checks and
+    `check(config, header_shapes)` (run before any tensor is read)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"{what} directory not found: {directory}")
@@ -67,6 +95,8 @@ def read_checkpoint(
         raise ValueError(
             f"{weights_path}: content hash does not match {CONFIG_FILE} (corrupt or replaced)"
         )
+    if check is not None:
+        check(config, header_shapes(blob, weights_path))
     try:
         tensors = load_safetensors(blob)
     except SafetensorError as err:

@@ -1,9 +1,11 @@
 """Typed YAML configs with `--set key=value` overrides and one-line errors.
 
-    cfg = load_config(ILConfig, "configs/lane_keeping_il.yaml", ["train.epochs=3"])
+    cfg = load_config(ILConfig, "lane_keeping_il", ["train.epochs=3"])   # or a path to a YAML file
 
 Every config is a pydantic model with `extra="forbid"`, so a misspelt key is an error that names
 the key and lists the allowed ones, and a bad value names the key, the value and what is allowed.
+Every YAML file a user gives is read by `read_yaml_mapping` (or its text parsed by `parse_yaml`),
+so a syntax error is one line with the file, line and column.
 """
 
 from __future__ import annotations
@@ -57,8 +59,70 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
             if not isinstance(child, dict):
                 raise ValueError(f"--set {key}: {part!r} is not a section")
             node = child
-        node[parts[-1]] = yaml.safe_load(raw) if raw else ""
+        try:
+            node[parts[-1]] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError as err:
+            raise ValueError(
+                f"--set {item}: the value is not valid YAML ({_problem(err)})"
+            ) from None
     return data
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _problem(err: yaml.YAMLError) -> str:
+    """What a YAML error says, on one line, without its position."""
+    if isinstance(err, yaml.reader.ReaderError):
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        return f"character #x{code:04x} is not allowed ({err.reason})"
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return _one_line(err)
+    problem = _one_line(err.problem or err.context or "syntax error")
+    return problem + (f" ({_one_line(err.context)})" if err.context and err.problem else "")
+
+
+def parse_yaml(text: str, source: str | Path) -> Any:
+    """`yaml.safe_load(text)`, with a syntax error turned into a one-line ValueError
+    "<source>:<line>:<column>: invalid YAML: <problem>" (line and column counted from 1)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{_position(err, text, source)}: invalid YAML: {_problem(err)}") from None
+
+
+def _position(err: yaml.YAMLError, text: str, source: str | Path) -> str:
+    """`<source>:<line>:<column>` of a YAML error (counted from 1), or `<source>`."""
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        return f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(source)
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        return f"{source}:{line}:{column}"
+    return str(source)
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """The top-level mapping of the YAML file at `path` ({} when empty); one-line errors for a
+    missing or unreadable file, a syntax error (file, line and column) or another top level.
+
+    `path` may also name a packaged config ("lane_keeping_il", "stress/lane_quick"; see
+    `lnn_control.configs.resolve_config`)."""
+    from lnn_control.configs import resolve_config
+
+    path = resolve_config(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    loaded = parse_yaml(text, path)
+    if not loaded:  # an empty file
+        return {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path}: a config must be a YAML mapping at the top level")
+    return loaded
 
 
 def _format_error(err: ValidationError, model: type[BaseModel]) -> str:
@@ -88,15 +152,7 @@ def validate_config(model: type[M], data: dict[str, Any]) -> M:
 
 def load_config(model: type[M], path: str | Path | None, overrides: Sequence[str] = ()) -> M:
     """Read YAML at `path` (None: defaults), apply overrides, validate."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config not found: {path}")
-        loaded = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: a config must be a YAML mapping at the top level")
-        data = loaded
+    data = {} if path is None else read_yaml_mapping(path)
     return validate_config(model, apply_overrides(data, overrides))
 
 

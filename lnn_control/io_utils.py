@@ -1,4 +1,9 @@
-"""Small shared file helpers: atomic writes and content hashes. No pickle anywhere."""
+"""Small shared file helpers: atomic writes, content hashes and safe path components.
+
+No pickle anywhere. Labels that become file or folder names (policy and condition labels, run
+names) go through `check_label`; writes under an output directory can pass `root=` so that a
+path resolving outside it is refused before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,47 @@ from pathlib import Path
 from typing import Any
 
 FILE_MODE = 0o644
+LABEL_MAX_CHARS = 100
+"""Longest label accepted as one path component (file systems allow 255 bytes per name)."""
+_LABEL_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+LABEL_RULE = (
+    f"allowed: 1-{LABEL_MAX_CHARS} letters, digits, '_', '.' or '-', "
+    "not starting with '.' and without '..'"
+)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+def check_label(label: object, what: str) -> str:
+    """`label` if it is safe as one file or folder name; else a one-line ValueError naming
+    `what` (e.g. "policy label"), the label and `LABEL_RULE`."""
+    text = label if isinstance(label, str) else ""
+    if not (
+        0 < len(text) <= LABEL_MAX_CHARS and _LABEL_PATTERN.fullmatch(text) and ".." not in text
+    ):
+        raise ValueError(f"{what} {label!r} cannot be a file name; {LABEL_RULE}")
+    return text
+
+
+def check_inside(path: str | Path, root: str | Path) -> Path:
+    """`path`, or a one-line ValueError when it resolves (symlinks and `..` followed) outside
+    the directory `root`."""
+    path = Path(path)
+    if not path.resolve().is_relative_to(Path(root).resolve()):
+        raise ValueError(f"{path} resolves outside the output directory {root}; refused")
+    return path
+
+
+def path_inside(root: str | Path, *parts: str) -> Path:
+    """`root/parts[0]/parts[1]/...`, checked by `check_inside`."""
+    return check_inside(Path(root).joinpath(*parts), root)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, root: str | Path | None = None) -> Path:
     """Write `data` to `path` atomically: a temp file in the same folder, fsync, then rename.
 
-    A crash leaves either the old file or the new one, never a torn one.
+    A crash leaves either the old file or the new one, never a torn one. With `root`, a `path`
+    that resolves outside `root` is refused (ValueError) before anything is created.
     """
-    path = Path(path)
+    path = Path(path) if root is None else check_inside(path, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -34,9 +72,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
-def atomic_write_json(path: str | Path, payload: Any) -> Path:
-    """`payload` as indented JSON, written atomically."""
-    return atomic_write_bytes(path, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+def atomic_write_json(path: str | Path, payload: Any, *, root: str | Path | None = None) -> Path:
+    """`payload` as indented JSON, written atomically (`root`: see `atomic_write_bytes`)."""
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
+    return atomic_write_bytes(path, text.encode(), root=root)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -9,28 +9,13 @@ import pytest
 
 from lnn_control.cli import main
 from lnn_control.policies import load_policy
+from tests.recipes import tiny_recipe
 
-TINY = [
-    "collect.episodes=2",
-    "collect.episode_steps=40",
-    "collect.workers=1",
-    "train.epochs=1",
-    "train.window=8",
-    "train.burn_in=2",
-    "train.batch_size=4",
-    "train.threads=1",
-    "dagger.episodes=1",
-    "dagger.episode_steps=30",
-    "dagger.epochs=1",
-    "eval.seeds=1",
-    "eval.distance_m=10",
-    "eval.workers=1",
-    "env.scenario={image_height: 32, image_width: 48, distractor_kind: none}",
-]
+TINY = tiny_recipe(steps=40, dagger_rounds=None, dagger_steps=30, eval_distance_m=10)
 
 
 def _train(run_dir: Path, extra: list[str] = ()) -> int:  # type: ignore[assignment]
-    args = ["train", "--config", "configs/lane_keeping_il.yaml", "--set", f"run_dir={run_dir}"]
+    args = ["train", "--config", "lane_keeping_il", "--set", f"run_dir={run_dir}"]
     for item in [*TINY, *extra]:
         args += ["--set", item]
     return main(args)

@@ -5,13 +5,16 @@ Runtime (numpy, opencv, onnxruntime only; no torch, pybullet, gymnasium or pydan
     from lnn_control.deploy import OnnxPolicy, VideoFileCamera, UdpActuator, SafetyFilter, run
     model = OnnxPolicy("model.onnx")
     camera = VideoFileCamera("drive.mp4", model.image_shape)
-    with camera, UdpActuator(("127.0.0.1", 9000)) as actuator:
-        run(camera, model, SafetyFilter(SafetyConfig()), actuator, rate_hz=20.0)
+    with stop_on_signals(StopFlag()) as flag, camera, UdpActuator(("127.0.0.1", 9000)) as actuator:
+        run(camera, model, SafetyFilter(SafetyConfig()), actuator, rate_hz=20.0, stop=flag)
+
+The robot side of the UDP format: `CommandReceiver` (drops malformed and stale packets, stops
+on its own timeout). Guarantees and limits: docs/safety.md.
 
 Export: `from lnn_control.deploy.export import export_policy` (imports torch).
 """
 
-from lnn_control.deploy.actuators import (
+from lnn_control.deploy.runtime.actuators import (
     Actuator,
     LogActuator,
     SerialActuator,
@@ -20,7 +23,7 @@ from lnn_control.deploy.actuators import (
     encode_udp_packet,
     format_serial_line,
 )
-from lnn_control.deploy.cameras import (
+from lnn_control.deploy.runtime.cameras import (
     Camera,
     DeviceCamera,
     Frame,
@@ -30,14 +33,24 @@ from lnn_control.deploy.cameras import (
     VideoFileCamera,
     fit_to_shape,
 )
-from lnn_control.deploy.model import OnnxPolicy, read_sidecar
-from lnn_control.deploy.runtime import StepModel, run
-from lnn_control.deploy.safety import SafetyConfig, SafetyFilter
-from lnn_control.deploy.telemetry import TelemetryWriter
+from lnn_control.deploy.runtime.loop import RunSummary, StepModel, run
+from lnn_control.deploy.runtime.model import OnnxPolicy, read_sidecar
+from lnn_control.deploy.runtime.receiver import CommandReceiver
+from lnn_control.deploy.runtime.resource import Resource
+from lnn_control.deploy.runtime.safety import (
+    CommandFilter,
+    SafetyConfig,
+    SafetyFilter,
+    WatchdogLimits,
+)
+from lnn_control.deploy.runtime.stopping import StopFlag, exit_code, stop_on_signals
+from lnn_control.deploy.runtime.telemetry import TelemetryWriter
 
 __all__ = [
     "Actuator",
     "Camera",
+    "CommandFilter",
+    "CommandReceiver",
     "DeviceCamera",
     "Frame",
     "GStreamerCamera",
@@ -45,17 +58,23 @@ __all__ = [
     "LogActuator",
     "OnnxPolicy",
     "QueueCamera",
+    "Resource",
+    "RunSummary",
     "SafetyConfig",
     "SafetyFilter",
     "SerialActuator",
     "StepModel",
+    "StopFlag",
     "TelemetryWriter",
     "UdpActuator",
     "VideoFileCamera",
+    "WatchdogLimits",
     "decode_udp_packet",
     "encode_udp_packet",
+    "exit_code",
     "fit_to_shape",
     "format_serial_line",
     "read_sidecar",
     "run",
+    "stop_on_signals",
 ]

@@ -12,9 +12,11 @@ the recurrent core and the tanh squash. A reset is the caller feeding zeros as `
 Feedforward policies (kind "cnn", S = 0) keep the same signature: `hidden` is a (1, 0) input
 that is passed through unchanged to `hidden_next`, so the runtime needs no special case.
 
-The sidecar `<model>.json` (next to `<model>.onnx`) holds the checkpoint metadata (architecture,
-env id, provenance, metrics), the action scaling and limits, the image shape, `nominal_dt_s`, the
-state size, the input/output names and the SHA-256 of the .onnx file; `OnnxPolicy` checks it.
+The output must end in `.onnx` (anything else is refused in one line before anything is
+written), so the sidecar `<model>.json` can never be the model's own path. The sidecar holds
+the checkpoint metadata (architecture, env id, provenance, metrics), the action scaling and
+limits, the image shape, `nominal_dt_s`, the state size, the input/output names and the SHA-256
+of the .onnx file; `OnnxPolicy` checks it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lnn_control.deploy.model import (
+from lnn_control.deploy.runtime.model import (
     INPUT_NAMES,
     OUTPUT_NAMES,
     SIDECAR_FORMAT_VERSION,
@@ -146,6 +148,17 @@ def build_sidecar(policy: Policy, config: dict[str, Any], onnx_path: Path) -> di
     }
 
 
+def check_onnx_path(out_path: str | Path) -> Path:
+    """`out_path` as a Path if it names a .onnx file; ValueError (one line) otherwise."""
+    path = Path(out_path)
+    if path.suffix.lower() != ".onnx" or not path.stem:
+        raise ValueError(
+            f"the output must be a .onnx file (its sidecar .json is written beside it), got "
+            f"{str(out_path)!r}"
+        )
+    return path
+
+
 def export_policy(
     policy_or_dir: Policy | str | Path,
     out_path: str | Path,
@@ -156,15 +169,16 @@ def export_policy(
 
     Args:
         policy_or_dir: a `Policy`, a checkpoint directory or "pretrained:<name>".
-        out_path: the .onnx file to write (parent folders are created).
+        out_path: the .onnx file to write (parent folders are created); another suffix is a
+            ValueError.
         env_id: recorded in the sidecar when a bare `Policy` is exported (a checkpoint's own
             env id wins otherwise).
     """
+    onnx_path = check_onnx_path(out_path)
     if isinstance(policy_or_dir, Policy):
         policy, config = policy_or_dir, {"env_id": env_id, "architecture": policy_or_dir.spec()}
     else:
         policy, config = load_checkpoint(resolve_checkpoint(policy_or_dir))
-    onnx_path = Path(out_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     height, width, channels = policy.image_shape
     image = torch.zeros(1, height, width, channels, dtype=torch.uint8)

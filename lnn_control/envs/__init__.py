@@ -1,4 +1,4 @@
-"""PyBullet worlds, experts and recording tools.
+"""PyBullet worlds, experts and recording tools; `world(env_id)` is the World registry.
 
 Importing this package does not import pybullet: the modules that need it (`lane_keeping`,
 `racecar`, `experts`, `record`) are imported on first attribute access, so code that only needs
@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lnn_control.envs.scenario import HELD_OUT_SEED_START, LaneScenario
+from lnn_control.envs.world import World, env_ids, world, worlds
 
 if TYPE_CHECKING:
     from lnn_control.envs.experts import PurePursuitExpert, StanleyExpert
@@ -35,4 +36,8 @@ __all__ = [
     "LaneScenario",
     "PurePursuitExpert",
     "StanleyExpert",
+    "World",
+    "env_ids",
+    "world",
+    "worlds",
 ]

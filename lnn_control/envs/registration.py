@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-LANE_KEEPING_ID = "lnn_control/LaneKeeping-v0"
-LANE_KEEPING_ENTRY_POINT = "lnn_control.envs.lane_keeping:LaneKeepingEnv"
-DRONE_NAV_ID = "lnn_control/DroneNav-v0"
-DRONE_NAV_ENTRY_POINT = "lnn_control.envs.drone.env:DroneNavEnv"
+from lnn_control.envs.world import worlds
 
 
 def register_envs() -> None:
-    """Register `lnn_control/LaneKeeping-v0` and `lnn_control/DroneNav-v0`; a no-op for ids
-    already in the registry.
+    """Register every world of the registry (`lnn_control/LaneKeeping-v0`,
+    `lnn_control/DroneNav-v0`, ...); a no-op for ids already in gymnasium's registry.
 
     No `max_episode_steps`: each env truncates at its scenario's own time limit.
     """
-    for env_id, entry_point in (
-        (LANE_KEEPING_ID, LANE_KEEPING_ENTRY_POINT),
-        (DRONE_NAV_ID, DRONE_NAV_ENTRY_POINT),
-    ):
-        if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry_point)
+    for record in worlds():
+        if record.env_id not in gym.registry:
+            gym.register(id=record.env_id, entry_point=record.entry_point)

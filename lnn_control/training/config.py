@@ -1,45 +1,45 @@
-"""The imitation-learning recipe as a typed config (`configs/lane_keeping_il.yaml`)."""
+"""The imitation-learning recipe as a typed config (packaged `lane_keeping_il`, `drone_nav_il`)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from lnn_control.config_io import StrictModel
 from lnn_control.envs.scenario import HELD_OUT_SEED_START  # never used for training data
+from lnn_control.envs.world import env_ids, world
+from lnn_control.training.il_stages import retrain_choices
 
 PolicyKind = Literal["ncp", "ncp_cfc", "cnn", "lstm", "gru", "ctrnn", "cfc"]
 
 
-class EnvSection(StrictModel):
+class FiniteModel(StrictModel):
+    """A config section whose numbers must be finite: `.inf` or `.nan` is a one-line error."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+class EnvSection(FiniteModel):
     """Which world, and scenario overrides (fields of `LaneScenario` or `DroneScenario`, validated
     by the env)."""
 
-    env_id: Literal["lnn_control/LaneKeeping-v0", "lnn_control/DroneNav-v0"] = (
-        "lnn_control/LaneKeeping-v0"
-    )
+    env_id: str = Field(env_ids()[0], description="the world (lnn_control.envs.env_ids())")
     scenario: dict[str, Any] = Field(default_factory=dict)
 
-    @property
-    def is_drone(self) -> bool:
-        """DroneNav-v0 (4 actions) rather than lane keeping (1)."""
-        return self.env_id == "lnn_control/DroneNav-v0"
+    @field_validator("env_id")
+    @classmethod
+    def _known_world(cls, env_id: str) -> str:
+        return world(env_id).env_id  # ValueError names the known worlds
 
     @property
     def action_dim(self) -> int:
-        """Actions of the world: steering (1) or vx, vy, vz, yaw rate (4)."""
-        return 4 if self.is_drone else 1
+        """Actions of the world (lane keeping: steering; drone: vx, vy, vz, yaw rate)."""
+        return world(self.env_id).action_size
 
     def image_shape(self) -> tuple[int, int, int]:
         """(H, W, 3) of the camera: the scenario's overrides, else the world's default."""
-        if self.is_drone:
-            from lnn_control.envs.drone.scenario import DroneScenario
-
-            default = DroneScenario()
-            height, width = default.image_height, default.image_width
-        else:
-            height, width = 64, 160
+        height, width, _ = world(self.env_id).image_shape
         return (
             int(self.scenario.get("image_height", height)),
             int(self.scenario.get("image_width", width)),
@@ -47,11 +47,11 @@ class EnvSection(StrictModel):
         )
 
 
-class CollectSection(StrictModel):
+class CollectSection(FiniteModel):
     """Expert demonstrations with noise injection (the executed action is perturbed; the
     expert's clean label is what the policy learns)."""
 
-    expert: Literal["pure_pursuit", "stanley", "drone_guidance"] = "pure_pursuit"
+    expert: str = Field("pure_pursuit", description="one of the world's experts")
     noise_std: float = Field(0.3, ge=0.0, le=1.0)
     noise_correlation: float = Field(0.8, ge=0.0, lt=1.0)
     episodes: int = Field(40, ge=1)
@@ -60,7 +60,7 @@ class CollectSection(StrictModel):
     workers: int = Field(2, ge=1, le=64)
 
 
-class AugmentSection(StrictModel):
+class AugmentSection(FiniteModel):
     """Training-time image augmentation, recorded in the model card. Mild and photometric: it is
     not the stress suite (no blur, weather or strong noise)."""
 
@@ -69,7 +69,7 @@ class AugmentSection(StrictModel):
     noise_std: float = Field(0.02, ge=0.0, le=0.2, description="Gaussian pixel noise on [0, 1]")
 
 
-class TrainSection(StrictModel):
+class TrainSection(FiniteModel):
     """Sequence behaviour cloning with truncated BPTT."""
 
     policy: PolicyKind = "ncp"
@@ -93,7 +93,7 @@ class TrainSection(StrictModel):
     threads: int = Field(2, ge=1, description="torch threads for training")
 
 
-class DaggerSection(StrictModel):
+class DaggerSection(FiniteModel):
     """DAgger: the learner drives, the expert labels the states it visits, retrain."""
 
     rounds: int = Field(1, ge=0)
@@ -103,7 +103,7 @@ class DaggerSection(StrictModel):
     seed_start: int = Field(500_000, ge=0, lt=HELD_OUT_SEED_START)
 
 
-class EvalSection(StrictModel):
+class EvalSection(FiniteModel):
     """Closed-loop evaluation on held-out seeds under the intervention protocol."""
 
     seed_start: int = Field(HELD_OUT_SEED_START, ge=HELD_OUT_SEED_START)
@@ -112,7 +112,7 @@ class EvalSection(StrictModel):
     workers: int = Field(2, ge=1, le=64)
 
 
-class ILConfig(StrictModel):
+class ILConfig(FiniteModel):
     """The whole imitation recipe: collect -> train -> DAgger -> evaluate."""
 
     run_dir: str = "runs/lane_il"
@@ -126,14 +126,33 @@ class ILConfig(StrictModel):
     train: TrainSection = Field(default_factory=TrainSection)
     dagger: DaggerSection = Field(default_factory=DaggerSection)
     eval: EvalSection = Field(default_factory=EvalSection)
+    retrain_from: str | None = Field(
+        None,
+        description="retrain this stage (expert, bc or dagger_<r>) and every later one, "
+        "removing their old results; a run directory otherwise refuses a changed recipe",
+    )
+
+    @field_validator("retrain_from")
+    @classmethod
+    def _a_stage_of_this_recipe(cls, value: str | None, info: ValidationInfo) -> str | None:
+        dagger, data_from = info.data.get("dagger"), info.data.get("data_from")
+        if value is None or dagger is None:
+            return value
+        allowed = retrain_choices(dagger.rounds, data_from)
+        if value not in allowed:
+            why = f" (the data belongs to data_from {data_from})" if data_from else ""
+            raise ValueError(
+                f"retrain_from {value!r} is not a stage this recipe trains{why}; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _expert_fits_the_world(self) -> ILConfig:
-        drone_expert = self.collect.expert == "drone_guidance"
-        if drone_expert != self.env.is_drone:
-            allowed = "drone_guidance" if self.env.is_drone else "pure_pursuit or stanley"
+        experts = world(self.env.env_id).experts
+        if self.collect.expert not in experts:
             raise ValueError(
-                f"collect.expert {self.collect.expert!r} does not fly {self.env.env_id}; "
-                f"use {allowed}"
+                f"collect.expert {self.collect.expert!r} does not drive {self.env.env_id}; "
+                f"use one of {', '.join(experts)}"
             )
         return self

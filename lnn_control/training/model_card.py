@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lnn_control.envs.world import env_ids
 from lnn_control.io_utils import atomic_write_bytes
 
 
@@ -42,7 +43,7 @@ def write_model_card(
     train = config.get("train", {})
     seed = train.get("seed", config.get("seed"))
     counts = parameter_counts(policy)
-    world = (config.get("env") or {}).get("env_id", "lnn_control/LaneKeeping-v0").split("/")[-1]
+    world = str((config.get("env") or {}).get("env_id") or env_ids()[0]).split("/")[-1]
     lines = [
         f"# Model card: {policy.kind} policy for {world}",
         "",

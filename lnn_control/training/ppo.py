@@ -4,7 +4,10 @@
     lnn-control train --config configs/lane_keeping_ppo_scratch.yaml    # new core, frozen head
 
 Run directory: sb3_model.zip (resume point, sb3's format), tb/ (TensorBoard), eval.csv (held-out
-evaluations during training), policy/ (the result as an lnn_control checkpoint + MODEL_CARD.md).
+evaluations during training), policy/ (the result as an lnn_control checkpoint + MODEL_CARD.md),
+stage.json (the recipe keys and init weights that made it: a rerun under another recipe is
+refused in one line, except for a larger ppo.total_steps, which continues the run; `retrain_from:
+ppo` starts over).
 
 Reward (LaneKeeping-v0's own, `lnn_control.envs.task`): per 50 ms step, progress along the road
 (1 at target speed) - 0.5 (lateral / half lane width)^2 - 1.0 heading_error_rad^2, and -10 when
@@ -23,12 +26,11 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from lnn_control.config_io import StrictModel
 from lnn_control.envs.scenario import HELD_OUT_SEED_START
-from lnn_control.training.config import EnvSection, EvalSection, PolicyKind
+from lnn_control.training.config import EnvSection, EvalSection, FiniteModel, PolicyKind
 
 
-class PPOSection(StrictModel):
+class PPOSection(FiniteModel):
     """RecurrentPPO hyper-parameters (sb3 names); steps are control steps (50 ms)."""
 
     total_steps: int = Field(50_000, ge=1)
@@ -53,7 +55,7 @@ class PPOEvalSection(EvalSection):
     every_steps: int = Field(10_000, ge=1, description="evaluate every this many steps")
 
 
-class TrainPerturbation(StrictModel):
+class TrainPerturbation(FiniteModel):
     """An image perturbation (`lnn_control.envs.perturb`) on a share of the training episodes;
     held-out evaluations then also run under it (probability 1), next to the clean ones."""
 
@@ -70,7 +72,7 @@ class TrainPerturbation(StrictModel):
         return self
 
 
-class PPOConfig(StrictModel):
+class PPOConfig(FiniteModel):
     """A PPO recipe: where the policy starts, what is trained, how long, how it is checked."""
 
     algorithm: Literal["ppo"] = "ppo"
@@ -90,6 +92,11 @@ class PPOConfig(StrictModel):
     )
     ppo: PPOSection = Field(default_factory=PPOSection)
     eval: PPOEvalSection = Field(default_factory=PPOEvalSection)
+    retrain_from: Literal["ppo"] | None = Field(
+        None,
+        description="start the run over (its resume point, evaluations and policy/ removed); "
+        "a run directory otherwise refuses a changed recipe",
+    )
 
 
 def initial_policy(config: PPOConfig) -> Any:
@@ -177,10 +184,11 @@ def _model(config: PPOConfig, venv: Any, run_dir: Path) -> Any:
 def held_out_summary(policy: Any, config: PPOConfig) -> dict[str, float]:
     """The policy's summary on the config's held-out seeds (intervention protocol); with a
     training perturbation also under it, as `perturbed_<key>`."""
-    from lnn_control.eval.evaluate import evaluate, scenario_for_distance
+    from lnn_control.envs.world import world
+    from lnn_control.rollout.evaluate import evaluate
 
     ev = config.eval
-    scenario = scenario_for_distance(config.env.scenario, ev.distance_m)
+    scenario = world(config.env.env_id).scenario_for(config.env.scenario, ev.distance_m)
     seeds = range(ev.seed_start, ev.seed_start + ev.seeds)
     conditions: list[tuple[str, list[Any]]] = [("", [])]
     if config.perturbation is not None:
@@ -200,15 +208,18 @@ def main(config: PPOConfig, command: str) -> dict[str, Any]:
     import torch
 
     from lnn_control.config_io import dump_config
-    from lnn_control.io_utils import atomic_write_bytes
+    from lnn_control.io_utils import atomic_write_bytes, atomic_write_json
     from lnn_control.policies import save_checkpoint
     from lnn_control.training.model_card import write_model_card
     from lnn_control.training.ppo_callbacks import EvalCallback, ProgressCallback
     from lnn_control.training.rl_policy import extract_policy
+    from lnn_control.training.stages import STAGE_FILE, prepare_ppo_run
 
     torch.set_num_threads(config.ppo.threads)
     run_dir = Path(config.run_dir)
+    record = prepare_ppo_run(config)  # before anything is written: refuses a stale run
     run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(run_dir / STAGE_FILE, record)
     atomic_write_bytes(run_dir / "config.yaml", dump_config(config).encode())
     clock = TrainClock(run_dir)
     venv = _vec_env(config)

@@ -9,7 +9,10 @@ A shard holds, for T control steps of one episode:
     curvature  float32 (T,)          road curvature ahead (1/m), for loss weighting
     lateral_m  float32 (T,)          lateral offset from the lane centre (m), for diagnostics
 
-Episode boundaries are the shard boundaries. Files are read with `allow_pickle=False`.
+Episode boundaries are the shard boundaries. Files are read with `allow_pickle=False`. While a
+dataset is collected, each finished episode also gets `seed_<seed>.json` (its index entry, the
+shard's SHA-256 and what made it), so an interrupted collection resumes per episode; index.json
+is written last and marks the dataset done.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lnn_control.io_utils import atomic_write_bytes, atomic_write_json, read_json
+from lnn_control.io_utils import atomic_write_bytes, atomic_write_json, read_json, sha256_bytes
 
 INDEX_FILE = "index.json"
 FIELDS = ("obs", "label", "executed", "dt_s", "curvature", "lateral_m")
@@ -45,11 +48,17 @@ class Episode:
 
 
 def write_episode(directory: Path, name: str, episode: Episode) -> dict[str, Any]:
-    """Write `directory/name.npz` atomically; returns its index entry."""
+    """Write `directory/name.npz` atomically; returns its index entry (with the file's
+    SHA-256)."""
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **{f: getattr(episode, f) for f in FIELDS})
     atomic_write_bytes(directory / f"{name}.npz", buffer.getvalue())
-    return {"file": f"{name}.npz", "steps": len(episode), "seed": episode.seed}
+    return {
+        "file": f"{name}.npz",
+        "steps": len(episode),
+        "seed": episode.seed,
+        "sha256": sha256_bytes(buffer.getvalue()),
+    }
 
 
 def read_episode(path: Path, seed: int = -1) -> Episode:

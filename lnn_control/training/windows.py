@@ -1,15 +1,23 @@
-"""Truncated-BPTT windows over a frame stream, and the photometric augmentation.
+"""Truncated-BPTT windows over a frame stream, the photometric augmentation, and a prefetcher.
 
 A window is `window` consecutive frames of the stream (it may cross episode boundaries: the
 state resets there). A window that starts mid-episode starts from a zero state that the real
 policy would never have; its first `burn_in` steps (up to the next episode start) get zero loss
 weight while the state warms up.
+
+Training uses `augment_float` (the same images as `augment`, as float32 in [0, 1], converted from
+uint8 once, gamma and gain through a lookup table) and `prefetch` (the next batch is gathered and
+augmented in a background thread while the current one trains).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import queue
+import threading
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -19,6 +27,11 @@ from lnn_control.training.config import AugmentSection
 from lnn_control.training.shards import FrameStream
 
 CURVATURE_SCALE_PER_M = 0.4  # the default scenario's sharpest curvature (1/m)
+UINT8_LEVELS = 256
+UINT8_MAX = 255.0
+MIN_GAMMA_BASE = 1e-4  # pixels are clamped to this before the gamma power (0 ** gamma is flat)
+RGB = 3
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -90,15 +103,94 @@ def augment(obs: torch.Tensor, cfg: AugmentSection, generator: torch.Generator) 
     obs (B, L, H, W, 3) uint8 -> uint8. Gamma (|log gamma| <= cfg.gamma), per-channel gain
     (<= cfg.colour) and mild Gaussian pixel noise (std cfg.noise_std on [0, 1]). The policy
     normalises each image, so plain brightness and contrast changes would be no-ops.
+    Training uses `augment_float`, which gives the same images faster.
     """
     if cfg.gamma == 0 and cfg.colour == 0 and cfg.noise_std == 0:
         return obs
     b = obs.shape[0]
-    x = obs.float().div_(255.0)
+    x = obs.float().div_(UINT8_MAX)
     log_gamma = (torch.rand(b, 1, 1, 1, 1, generator=generator) * 2 - 1) * cfg.gamma
-    x = x.clamp_(1e-4, 1.0).pow_(torch.exp(log_gamma))
+    x = x.clamp_(MIN_GAMMA_BASE, 1.0).pow_(torch.exp(log_gamma))
     gain = 1.0 + (torch.rand(b, 1, 1, 1, 3, generator=generator) * 2 - 1) * cfg.colour
     x = x.mul_(gain)
     if cfg.noise_std > 0:
         x = x.add_(torch.randn(x.shape, generator=generator) * cfg.noise_std)
-    return x.clamp_(0.0, 1.0).mul_(255.0).round_().to(torch.uint8)
+    return x.clamp_(0.0, 1.0).mul_(UINT8_MAX).round_().to(torch.uint8)
+
+
+def augment_float(
+    obs: torch.Tensor, cfg: AugmentSection, generator: torch.Generator
+) -> torch.Tensor:
+    """`augment` with the result as float32 in [0, 1]: bit for bit `augment(...).float() / 255`.
+
+    obs (B, ..., 3) uint8 -> float32 of the same shape, the same random draws in the same order
+    as `augment`. Gamma and gain map each uint8 level, so they are computed once per window and
+    channel on the 256 levels (a (B, 3, 256) table, the same float operations as `augment`'s) and
+    looked up per pixel instead of a power per pixel; uint8 becomes float once, here.
+    """
+    if obs.dtype != torch.uint8 or obs.dim() < 2 or obs.shape[-1] != RGB:
+        raise ValueError(f"obs must be (B, ..., 3) uint8, got {obs.dtype} {tuple(obs.shape)}")
+    if cfg.gamma == 0 and cfg.colour == 0 and cfg.noise_std == 0:
+        return obs.float().div_(UINT8_MAX)
+    b = obs.shape[0]
+    levels = torch.arange(UINT8_LEVELS, dtype=torch.float32).div_(UINT8_MAX)
+    log_gamma = (torch.rand(b, 1, generator=generator) * 2 - 1) * cfg.gamma
+    table = levels.clamp_(MIN_GAMMA_BASE, 1.0).expand(b, -1).pow(torch.exp(log_gamma))
+    gain = 1.0 + (torch.rand(b, RGB, generator=generator) * 2 - 1) * cfg.colour
+    table = (table[:, None, :] * gain[:, :, None]).flatten()  # [window, channel, level]
+    row = torch.arange(b * RGB, dtype=torch.int32).view(b, *[1] * (obs.dim() - 2), RGB)
+    index = torch.add(obs, row * UINT8_LEVELS)  # int32: uint8 level + its table row offset
+    x = table.index_select(0, index.view(-1)).view(obs.shape)
+    del index
+    if cfg.noise_std > 0:
+        x = x.add_(torch.randn(x.shape, generator=generator).mul_(cfg.noise_std))
+    return x.clamp_(0.0, 1.0).mul_(UINT8_MAX).round_().div_(UINT8_MAX)
+
+
+def prefetch(items: Iterable[_T], depth: int = 1) -> Generator[_T, None, None]:
+    """Yield `items` in order, each produced by a background thread up to `depth` ahead.
+
+    Torch and numpy release the GIL, so gathering and augmenting the next batch runs while the
+    current one trains. An exception in the producer is raised here, at the item it failed on;
+    closing the generator (or leaving the loop with an exception) stops the thread.
+    """
+    if depth < 1:
+        raise ValueError(f"prefetch depth must be >= 1, got {depth}")
+    ready: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    thread = threading.Thread(target=_produce, args=(items, ready, stop), daemon=True)
+    thread.start()
+    try:
+        while True:
+            done, item = ready.get()
+            if done:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield item  # type: ignore[misc]  # the producer queues only items of `items`
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.05)
+        thread.join()
+
+
+def _produce(
+    items: Iterable[object], ready: queue.Queue[tuple[bool, object]], stop: threading.Event
+) -> None:
+    """`prefetch`'s producer: (False, item) per item, then (True, None) or (True, exception)."""
+    end: tuple[bool, object] = (True, None)
+    try:
+        for item in items:
+            if stop.is_set():
+                return
+            ready.put((False, item))
+    except BaseException as error:  # handed to the consumer, raised there
+        end = (True, error)
+    while not stop.is_set():
+        try:
+            ready.put(end, timeout=0.05)
+            return
+        except queue.Full:
+            continue

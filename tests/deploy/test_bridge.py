@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import lnn_control
-from lnn_control.deploy.actuators import UdpActuator
-from lnn_control.deploy.model import OnnxPolicy
-from lnn_control.deploy.runtime import run
-from lnn_control.deploy.safety import SafetyConfig, SafetyFilter
+from lnn_control.deploy.runtime.actuators import UdpActuator
+from lnn_control.deploy.runtime.loop import run
+from lnn_control.deploy.runtime.model import OnnxPolicy
+from lnn_control.deploy.runtime.safety import SafetyConfig, SafetyFilter
 from lnn_control.deploy.sim_bridge import SimBridge
 from tests.deploy.fakes import ScriptedModel
 
@@ -24,7 +24,9 @@ CHECKPOINT = Path(lnn_control.__file__).resolve().parent / "pretrained" / "lane_
 def test_bridge_plumbing() -> None:
     """A stand-in model (constant steering; it sees only the frames) through the real runtime."""
     model = ScriptedModel([[STEERING]])
-    safety = SafetyFilter(SafetyConfig(max_frame_age_s=2.0))
+    # the runtime sends "no_frame" fail-safes while the env starts; a fast rate limit lets the
+    # first command reach STEERING at once
+    safety = SafetyFilter(SafetyConfig(max_frame_age_s=1.0, max_steering_rate_per_s=100.0))
     bridge = SimBridge(
         steps=BRIDGE_STEPS, seed=0, image_shape=(48, 64, 3), env_kwargs={"intervention": True}
     )
@@ -53,7 +55,7 @@ def test_bridge_trained_policy_keeps_lane(tmp_path: Path) -> None:
     onnx_path, _ = export_policy(CHECKPOINT, tmp_path / "lane.onnx")
     model = OnnxPolicy(onnx_path)
     bridge = SimBridge(steps=100, seed=1_000_000, image_shape=model.image_shape)
-    safety = SafetyFilter(SafetyConfig(max_frame_age_s=2.0))
+    safety = SafetyFilter(SafetyConfig(max_frame_age_s=1.0))
     with bridge, UdpActuator(bridge.address) as actuator:
         run(bridge.camera, model, safety, actuator, rate_hz=20.0, max_steps=1000)
     assert bridge.error is None

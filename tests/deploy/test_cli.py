@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 
 import pytest
 
+from lnn_control.cli import deploy as deploy_cli
+from lnn_control.cli import export as export_cli
 from lnn_control.config_io import load_config
-from lnn_control.deploy import deploy_cli, export_cli
 from lnn_control.deploy.config import DeployConfig
 from lnn_control.policies import build_policy, save_checkpoint
 from tests.deploy.conftest import SMALL_IMAGE
 from tests.deploy.test_runtime import write_video
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "deploy"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "lnn_control" / "configs" / "deploy"
 
 
 def parse(module: object, argv: list[str]) -> argparse.Namespace:
@@ -53,4 +55,7 @@ def test_export_then_deploy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         argv += ["--set", item]
     assert deploy_cli.run(parse(deploy_cli, argv)) == 0
     assert "10 model steps" in capsys.readouterr().out
-    assert len(telemetry.read_text().splitlines()) == 1 + 10 + 1  # header, frames, fail-safe
+    with telemetry.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sum(1 for r in rows if r["raw_0"]) == 10  # one model step per frame
+    assert (rows[-1]["event"], rows[-1]["failsafe"]) == ("end", "1")  # the last word

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from lnn_control.deploy.config import ActuatorSection
-from lnn_control.deploy.deploy_cli import make_actuator
-from lnn_control.deploy.drone_safety import DroneSafetyConfig, DroneSafetyFilter
-from lnn_control.deploy.runtime import run
-from lnn_control.deploy.telemetry import DRONE_SENT, TelemetryWriter
+from lnn_control.deploy.factory import make_actuator
+from lnn_control.deploy.runtime.drone_safety import DroneSafetyConfig, DroneSafetyFilter
+from lnn_control.deploy.runtime.loop import run
+from lnn_control.deploy.runtime.telemetry import DRONE_SENT, TelemetryWriter
 from tests.deploy.fakes import ScriptedCamera, ScriptedModel, TimedActuator
 
 RATE_HZ = 50.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from lnn_control.deploy.export import export_policy
-from lnn_control.deploy.model import OnnxPolicy, file_sha256
+from lnn_control.deploy.runtime.model import OnnxPolicy, file_sha256
 from lnn_control.policies import Policy, build_policy, save_checkpoint
 from tests.deploy.conftest import SMALL_IMAGE, drive_image
 
@@ -130,3 +131,21 @@ def test_drone_ncp_parity_500_steps_flying_drone_nav(tmp_path: Path) -> None:
         env.close()
     assert action_t.shape == (4,)
     assert worst <= TOL, f"drone NCP: max |onnx - torch| = {worst:.2e} over {episodes + 1} flights"
+
+
+@pytest.mark.parametrize("name", ["m.json", "x.pt", "model", "m.onnx.json"])
+def test_export_refuses_an_output_that_is_not_onnx(
+    name: str, small_policies: dict[str, Policy], tmp_path: Path
+) -> None:
+    """`--out m.json` used to write the model and then overwrite it with the sidecar; `x.pt`
+    got ONNX under a .pt name. Now: one line, nothing written."""
+    from lnn_control.cli import export as export_cli
+
+    out = tmp_path / name
+    args = argparse.Namespace(policy="unused: refused before loading", out=out)
+    with pytest.raises(ValueError, match=r"--out must end in \.onnx") as info:
+        export_cli.run(args)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match=r"must be a \.onnx file"):
+        export_policy(small_policies["ncp"], out)
+    assert list(tmp_path.iterdir()) == []

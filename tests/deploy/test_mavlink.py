@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lnn_control.deploy.mavlink import (
+from lnn_control.deploy.runtime.mavlink import (
     MAV_FRAME_BODY_OFFSET_NED,
     VELOCITY_YAW_RATE_MASK,
     MavlinkActuator,
@@ -87,7 +87,7 @@ def test_bad_commands_and_limits_are_one_line_errors() -> None:
 
 def test_deploy_config_builds_a_rover_backend_with_its_limits() -> None:
     from lnn_control.deploy.config import ActuatorSection
-    from lnn_control.deploy.deploy_cli import make_actuator
+    from lnn_control.deploy.factory import make_actuator
 
     section = ActuatorSection(
         backend="mavlink", mavlink_url="udpout:127.0.0.1:14550", max_speed_mps=2.5

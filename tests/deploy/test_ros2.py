@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lnn_control.deploy.ros2 import PROFILE_ENV, SAME_HOST_PROFILE, Ros2Actuator
+from lnn_control.deploy.runtime.ros2 import PROFILE_ENV, SAME_HOST_PROFILE, Ros2Actuator
 
 pytest.importorskip("rclpy")
 pytest.importorskip("geometry_msgs.msg")
@@ -81,7 +81,7 @@ def test_bad_arguments_are_one_line_errors() -> None:
 
 def test_deploy_config_builds_the_ros2_backend() -> None:
     from lnn_control.deploy.config import ActuatorSection
-    from lnn_control.deploy.deploy_cli import make_actuator
+    from lnn_control.deploy.factory import make_actuator
 
     section = ActuatorSection(
         backend="ros2", ros2_topic="/car/cmd", ros2_style="ackermann", max_steering_rad=0.4

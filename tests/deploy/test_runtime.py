@@ -11,17 +11,17 @@ import cv2
 import numpy as np
 import pytest
 
-from lnn_control.deploy.actuators import (
+from lnn_control.deploy.runtime.actuators import (
     UDP_PACKET_BYTES,
     UdpActuator,
     decode_udp_packet,
     encode_udp_packet,
 )
-from lnn_control.deploy.cameras import ImageFolderCamera, VideoFileCamera, fit_to_shape
-from lnn_control.deploy.model import OnnxPolicy
-from lnn_control.deploy.runtime import run
-from lnn_control.deploy.safety import SafetyConfig, SafetyFilter
-from lnn_control.deploy.telemetry import TelemetryWriter
+from lnn_control.deploy.runtime.cameras import ImageFolderCamera, VideoFileCamera, fit_to_shape
+from lnn_control.deploy.runtime.loop import run
+from lnn_control.deploy.runtime.model import OnnxPolicy
+from lnn_control.deploy.runtime.safety import SafetyConfig, SafetyFilter
+from lnn_control.deploy.runtime.telemetry import TelemetryRow, TelemetryWriter
 from tests.deploy.conftest import drive_image
 
 VIDEO_FRAMES = 30
@@ -95,16 +95,20 @@ def test_video_to_udp_receiver(exported: dict[str, Path], tmp_path: Path) -> Non
     assert all(b[1] > a[1] for a, b in itertools.pairwise(packets))
     for (_, _, steering, throttle), sent in zip(packets, actuator.returned, strict=True):
         assert (steering, throttle) == (float(sent[0]), float(sent[1]))
-    assert np.array_equal(actuator.returned[-1], [0.0, 0.0])  # fail-safe at the end
+    repeats = UdpActuator.failsafe_repeats  # the last word, sent 3 times over UDP
+    assert all(np.array_equal(r, [0.0, 0.0]) for r in actuator.returned[-repeats:])
     with open(telemetry_path, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(actuator.returned)
-    assert [float(r["sent_throttle"]) for r in rows[:-1]] == pytest.approx([0.2] * VIDEO_FRAMES)
-    assert rows[-1]["event"] == "end"
-    assert rows[-1]["failsafe"] == "1"
-    frame_times = [float(r["frame_time_s"]) for r in rows[:-1]]
+    assert len(rows) == len(actuator.returned)  # one row per datagram
+    drive = [r for r in rows if r["event"] in ("", "no_frame")]
+    frames = [r for r in drive if r["raw_0"]]  # periods that stepped the model
+    assert len(frames) == VIDEO_FRAMES
+    assert [float(r["sent_throttle"]) for r in frames] == pytest.approx([0.2] * VIDEO_FRAMES)
+    assert [r["event"] for r in rows[-repeats:]] == ["end"] * repeats
+    assert {r["failsafe"] for r in rows[-repeats:]} == {"1"}
+    frame_times = [float(r["frame_time_s"]) for r in frames]
     assert all(b > a for a, b in itertools.pairwise(frame_times))
-    dts = [float(r["dt_s"]) for r in rows[1:-1]]
+    dts = [float(r["dt_s"]) for r in frames[1:]]
     assert dts == pytest.approx(np.diff(frame_times).tolist(), abs=2e-6)  # dt = frame interval
 
 
@@ -116,3 +120,73 @@ def test_image_folder_camera(tmp_path: Path) -> None:
     assert [f.index for f in frames[:3] if f is not None] == [0, 1, 2]
     assert frames[3] is None
     assert camera.exhausted
+
+
+def test_telemetry_never_truncates_an_earlier_log(tmp_path: Path) -> None:
+    """One file per run: the second run with the same path writes t-1.csv, t.csv is kept."""
+    path = tmp_path / "t.csv"
+    with TelemetryWriter(path, action_dim=1) as first:
+        first.write(TelemetryRow(0, 1.0, sent=np.array([0.1, 0.2], np.float32)))
+    before = path.read_text()
+    with TelemetryWriter(path, action_dim=1) as second:
+        second.write(TelemetryRow(0, 2.0, sent=np.array([0.0, 0.0], np.float32)))
+    assert path.read_text() == before
+    assert second.path == tmp_path / "t-1.csv"
+    with open(second.path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["time_s"] for r in rows] == ["2.000000"]
+    with TelemetryWriter(path, action_dim=1) as third:
+        pass
+    assert third.path == tmp_path / "t-2.csv"
+
+
+def test_telemetry_rows_are_on_disk_as_written(tmp_path: Path) -> None:
+    """Each row is flushed: a process killed mid-run leaves every row it sent."""
+    writer = TelemetryWriter(tmp_path / "t.csv", action_dim=1)
+    writer.open()
+    try:
+        for step in range(3):
+            writer.write(TelemetryRow(step, float(step)))
+        assert len((tmp_path / "t.csv").read_text().splitlines()) == 1 + 3
+    finally:
+        writer.close()
+
+
+class _InterruptAfterSend:
+    """A socket stand-in whose first sendto delivers, then raises KeyboardInterrupt (Ctrl-C
+    landing between the send and the bookkeeping)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.interrupted = False
+
+    def sendto(self, data: bytes, address: tuple[str, int]) -> int:
+        sent = self.sock.sendto(data, address)
+        if not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return sent
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_an_interrupted_send_never_reuses_a_sequence_number() -> None:
+    """The fail-safe after an interrupted send must not repeat the interrupted packet's number
+    (a receiver drops a repeated number: the fail-safe would be ignored)."""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(1.0)
+    actuator = UdpActuator(receiver.getsockname())
+    try:
+        actuator.connect()
+        assert actuator._sock is not None
+        actuator._sock = _InterruptAfterSend(actuator._sock)  # type: ignore[assignment]
+        with pytest.raises(KeyboardInterrupt):
+            actuator.send((0.5, 0.2))
+        actuator.send((0.0, 0.0))  # the fail-safe
+        seqs = [decode_udp_packet(receiver.recv(64))[0] for _ in range(2)]
+    finally:
+        actuator.disconnect()
+        receiver.close()
+    assert seqs[1] != seqs[0]

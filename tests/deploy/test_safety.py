@@ -3,11 +3,17 @@ exceptions and Ctrl-C."""
 
 from __future__ import annotations
 
+import argparse
+import socket
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from lnn_control.deploy.runtime import run
-from lnn_control.deploy.safety import SafetyConfig, SafetyFilter
+from lnn_control.cli import deploy as deploy_cli
+from lnn_control.deploy.runtime.drone_safety import DroneSafetyConfig, DroneSafetyFilter
+from lnn_control.deploy.runtime.loop import run
+from lnn_control.deploy.runtime.safety import CommandFilter, SafetyConfig, SafetyFilter
 from tests.deploy.fakes import ScriptedCamera, ScriptedModel, TimedActuator
 
 RATE_HZ = 50.0
@@ -16,10 +22,10 @@ FAILSAFE = np.zeros(2, np.float32)
 
 
 def test_clamp_and_rate_limit() -> None:
-    safety = SafetyFilter(SafetyConfig(steering_max=0.5, throttle_max=0.3, cruise_throttle=0.9,
+    safety = SafetyFilter(SafetyConfig(steering_max=0.5, throttle_max=0.3, cruise_throttle=0.3,
                                        max_steering_rate_per_s=2.0))  # fmt: skip
     first = safety.decide(np.array([0.9]), now_s=0.0, frame_age_s=0.0)
-    assert np.allclose(first.command, [0.5, 0.3])  # clamped; cruise throttle clamped too
+    assert np.allclose(first.command, [0.5, 0.3])  # clamped; cruise throttle for A = 1
     second = safety.decide(np.array([-1.0]), now_s=0.1, frame_age_s=0.0)
     assert np.allclose(second.command, [0.5 - 2.0 * 0.1, 0.3])  # at most 0.2 per 0.1 s
     assert not second.failsafe
@@ -110,3 +116,98 @@ class BrokenActuator(TimedActuator):
 def test_failing_actuator_keeps_original_exception() -> None:
     with pytest.raises(OSError, match="device gone"):
         run(ScriptedCamera(10), ScriptedModel([[0.2]]), SafetyFilter(), BrokenActuator(), RATE_HZ)
+
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "lnn_control" / "configs" / "deploy"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("safety.failsafe_throttle=.nan", r"safety\.failsafe_throttle.*finite"),
+        ("safety.failsafe_throttle=5", r"safety\.failsafe_throttle must be in "
+         r"\[throttle_min, throttle_max\] = \[0, 0\.3\], got 5"),
+        ("safety.max_frame_age_s=.inf", r"safety\.max_frame_age_s.*finite"),
+        ("safety.max_frame_age_s=2", r"safety\.max_frame_age_s.*less than or equal to 1"),
+        ("safety.cruise_throttle=9",
+         r"safety\.cruise_throttle must be in \[throttle_min, throttle_max\] = \[0, 0\.3\], got 9"),
+        ("safety.max_steering_rate_per_s=0", r"safety\.max_steering_rate_per_s.*greater than 0"),
+        ("safety.steering_min=-2", r"safety\.steering_min must be in \[-1, 1\], got -2"),
+        ("safety.failsafe_steering=-1.5", r"safety\.failsafe_steering must be in"),
+        ("safety.max_bad_frames=0", r"safety\.max_bad_frames.*greater than or equal to 1"),
+        ("drone_safety.max_change_per_s=.inf", r"drone_safety\.max_change_per_s.*finite"),
+        ("drone_safety.max_horizontal=1.5", r"drone_safety\.max_horizontal"),
+        ("actuator.max_speed_mps=.inf", r"actuator\.max_speed_mps.*finite"),
+    ],
+)  # fmt: skip
+def test_bad_safety_config_is_refused_before_any_device_opens(
+    override: str, message: str, exported: dict[str, Path]
+) -> None:
+    """One line naming the key and the allowed range, before the camera (a device that does not
+    exist: opening it would raise RuntimeError) or the actuator (UDP to a local socket that must
+    stay silent) is touched."""
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.setblocking(False)
+    parser = argparse.ArgumentParser()
+    deploy_cli.add_arguments(parser)
+    argv = ["--config", str(CONFIG_DIR / "racecar_udp.yaml")]
+    for item in [f"model={exported['ncp']}", "camera.source=device", "camera.device=99",
+                 "actuator.backend=udp", f"actuator.port={receiver.getsockname()[1]}",
+                 "telemetry_csv=null", override]:  # fmt: skip
+        argv += ["--set", item]
+    try:
+        with pytest.raises(ValueError, match=message) as info:
+            deploy_cli.run(parser.parse_args(argv))
+        with pytest.raises(BlockingIOError):
+            receiver.recv(64)  # nothing was sent
+    finally:
+        receiver.close()
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"failsafe_throttle": float("nan")}, "failsafe_throttle must be a finite number"),
+        ({"throttle_max": 0.3, "failsafe_throttle": 5.0}, r"failsafe_throttle must be in"),
+        ({"max_frame_age_s": float("inf")}, "max_frame_age_s must be a finite number"),
+        ({"max_frame_age_s": 0.0}, r"max_frame_age_s must be in \(0, 1\]"),
+        ({"throttle_max": 0.3, "cruise_throttle": 9.0}, r"cruise_throttle must be in"),
+        ({"steering_min": 0.5, "steering_max": 0.2}, r"steering_max must be in \[steering_min"),
+        ({"max_steering_rate_per_s": float("inf")}, "max_steering_rate_per_s must be a finite"),
+        ({"max_overruns": 0}, "max_overruns must be an integer >= 1"),
+    ],
+)
+def test_safety_config_checks(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SafetyConfig(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_change_per_s": float("nan")}, "max_change_per_s must be a finite number"),
+        ({"max_change_per_s": 0.0}, "max_change_per_s must be > 0"),
+        ({"max_frame_age_s": float("inf")}, "max_frame_age_s must be a finite number"),
+        ({"max_yaw_rate": float("nan")}, "max_yaw_rate must be a finite number"),
+        ({"max_bad_frames": 0}, "max_bad_frames must be an integer >= 1"),
+    ],
+)
+def test_drone_safety_config_checks(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DroneSafetyConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_one_command_filter_with_car_and_drone_presets() -> None:
+    car, drone = SafetyFilter(), DroneSafetyFilter()
+    assert isinstance(car, CommandFilter)
+    assert isinstance(drone, CommandFilter)
+    generic = CommandFilter(lower=[-0.5], upper=[0.5], max_rate_per_s=[1.0], failsafe=[0.1])
+    assert np.allclose(generic.decide(np.array([0.9]), 0.0, 0.0).command, [0.5])
+    assert np.allclose(generic.decide(np.array([-0.9]), 0.1, 0.0).command, [0.4])  # 1 /s
+    assert np.allclose(generic.failsafe("x").command, [0.1])
+    with pytest.raises(ValueError, match=r"axis 0 fail-safe must be in the limits"):
+        CommandFilter(lower=[0.0], upper=[0.3], max_rate_per_s=[1.0], failsafe=[0.5])
+    with pytest.raises(ValueError, match="upper must have 1 values"):
+        CommandFilter(lower=[0.0], upper=[0.3, 0.2], max_rate_per_s=[1.0], failsafe=[0.0])

@@ -8,7 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from lnn_control.deploy.actuators import SerialActuator, format_serial_line, parse_serial_line
+from lnn_control.deploy.runtime.actuators import (
+    SerialActuator,
+    format_serial_line,
+    parse_serial_line,
+)
 
 
 def test_line_format() -> None:

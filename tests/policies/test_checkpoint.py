@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import resource
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,6 +127,82 @@ def test_missing_tensor_is_detected(tmp_path: Path) -> None:
     save_file(tensors, tmp_path / WEIGHTS_FILE)
     _edit_config(tmp_path, weights_sha256=sha256_bytes((tmp_path / WEIGHTS_FILE).read_bytes()))
     _one_line_error(tmp_path, ValueError, r"missing tensors \['readout.bias'\]")
+
+
+def _edit_architecture(directory: Path, **changes: Any) -> None:
+    """Edit config.json's architecture (the content hash covers only the weights, so the
+    edited checkpoint still passes the hash check and reaches the size checks)."""
+    config = json.loads((directory / CONFIG_FILE).read_text())
+    config["architecture"].update(changes)
+    config["preprocessing"].update({k: v for k, v in changes.items() if k == "image_shape"})
+    (directory / CONFIG_FILE).write_text(json.dumps(config))
+
+
+def _fails_fast_in_one_line(directory: Path, match: str) -> None:
+    started = time.perf_counter()
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    _one_line_error(directory, ValueError, match)
+    assert time.perf_counter() - started < 2.0
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert grown_kib < 100 * 1024  # no large allocation (the old loader tried 20 GB)
+
+
+@pytest.mark.parametrize("kind", ["ncp", "lstm"])
+def test_huge_image_shape_fails_fast_before_any_allocation(kind: str, tmp_path: Path) -> None:
+    _saved(kind, tmp_path)
+    _edit_architecture(tmp_path, image_shape=[100_000, 100_000, 3])
+    _fails_fast_in_one_line(
+        tmp_path, r"config.json: architecture image_shape height \(px\) must be .* \[1, 4096\]"
+    )
+
+
+def test_image_shape_in_bounds_is_checked_against_the_weights_header(tmp_path: Path) -> None:
+    """A 4096 x 4096 image passes the bounds but not the header: its head would need an
+    (8, 260100, 4) map_weight (computed on the meta device, not allocated); the file holds
+    (8, 24, 4)."""
+    _saved("ncp", tmp_path)
+    _edit_architecture(tmp_path, image_shape=[4096, 4096, 3])
+    _fails_fast_in_one_line(
+        tmp_path,
+        r"image_shape \[4096, 4096, 3\] and the head config need head.map_weight of shape "
+        r"\(8, 260100, 4\), .*model.safetensors has shape \(8, 24, 4\)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"image_shape": [48, 64, 1]}, r"image_shape channels \(RGB\) must be .* \[3, 3\]"),
+        ({"image_shape": [48, 64]}, r"image_shape must be \[height, width, 3\]"),
+        ({"image_shape": [48.0, 64, 3]}, r"image_shape height \(px\) must be an integer"),
+        ({"action_dim": 10**9}, r"action_dim must be an integer in \[1, 64\]"),
+        ({"head": {"conv_layers": [[10**6, 3, 1, 1]]}}, "last out_channels must be"),
+        ({"head": {"features_per_map": 10**6}}, "features_per_map must be"),
+        ({"rnn": {"hidden_size": 10**6}}, r"rnn hidden_size must be an integer in \[1, 1024\]"),
+    ],
+)
+def test_architecture_sizes_out_of_bounds_are_refused(
+    changes: dict[str, Any], match: str, tmp_path: Path
+) -> None:
+    _saved("lstm", tmp_path)
+    _edit_architecture(tmp_path, **changes)
+    _fails_fast_in_one_line(tmp_path, match)
+
+
+def test_too_many_ncp_neurons_are_refused(tmp_path: Path) -> None:
+    _saved("ncp", tmp_path)
+    config = json.loads((tmp_path / CONFIG_FILE).read_text())
+    config["architecture"]["rnn"]["wiring"]["adjacency"] = [[0] * 3] * 10_000
+    (tmp_path / CONFIG_FILE).write_text(json.dumps(config))
+    _fails_fast_in_one_line(tmp_path, r"rnn.wiring.adjacency \(neurons\) must be a list of 1 to")
+
+
+def test_malformed_safetensors_header_is_one_line(tmp_path: Path) -> None:
+    _saved("gru", tmp_path)
+    blob = (10**6).to_bytes(8, "little") + b"{}"
+    (tmp_path / WEIGHTS_FILE).write_bytes(blob)
+    _edit_config(tmp_path, weights_sha256=sha256_bytes(blob))
+    _one_line_error(tmp_path, ValueError, r"not a readable safetensors file \(header length")
 
 
 def test_unknown_kind_in_architecture(tmp_path: Path) -> None:

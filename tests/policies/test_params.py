@@ -6,7 +6,8 @@ import argparse
 
 import pytest
 
-from lnn_control.policies import POLICY_KINDS, build_policy, parameter_counts, params_cli
+from lnn_control.cli import params as params_cli
+from lnn_control.policies import POLICY_KINDS, build_policy, parameter_counts
 
 
 @pytest.mark.parametrize("kind", tuple(POLICY_KINDS))

@@ -96,3 +96,85 @@ def test_optimizer_state_round_trip(tmp_path: Path) -> None:
         assert torch.equal(fresh.state[p]["exp_avg"], opt.state[p]["exp_avg"])
     with pytest.raises(ValueError, match="does not fit this model"):
         load_train_state(tmp_path, torch.optim.AdamW(torch.nn.Linear(5, 5).parameters()))
+
+
+class Crash(BaseException):
+    """A simulated power cut: not an Exception, so nothing on the way catches it."""
+
+
+def _fresh(out: Path) -> Any:
+    """What a new process does before training a stage: a fresh policy, plus the stage's
+    checkpoint weights when a readable one is there (the pipeline always did this)."""
+    policy = build_policy("cnn", image_shape=IMAGE, seed=0)
+    try:
+        loaded, _ = load_checkpoint(out)
+        policy.load_state_dict(loaded.state_dict())
+    except (FileNotFoundError, ValueError):
+        pass
+    policy.train()
+    return policy
+
+
+def _weights(policy: Any) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in policy.state_dict().items()}
+
+
+@pytest.mark.slow
+def test_a_crash_at_any_file_write_resumes_to_the_uninterrupted_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kill the run at every atomic file replacement of a 3-epoch stage (weights, their config,
+    the optimiser state, the counters), resume, and get exactly the weights, history and
+    checkpoint of a run that was never interrupted: no epoch is applied twice or lost."""
+    import os
+
+    stream, epochs = _stream(64), 3
+    reference_policy = _fresh(tmp_path / "reference")
+    real_replace = os.replace
+    writes: list[str] = []
+
+    def counting(src: Any, dst: Any) -> None:
+        writes.append(str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", counting)
+    reference = train_bc(reference_policy, stream, _cfg(), tmp_path / "reference", epochs=epochs,
+                         save=_save)  # fmt: skip
+    expected = _weights(reference_policy)
+    total = len(writes)
+    assert total >= 4 * epochs
+    for crash_at in range(total):
+        out = tmp_path / f"crash_{crash_at}"
+
+        def crashing(src: Any, dst: Any, left: list[int] = [crash_at]) -> None:  # noqa: B006
+            if left[0] <= 0:
+                raise Crash(f"power cut before replacing {dst}")
+            left[0] -= 1
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", crashing)
+        with pytest.raises(Crash):
+            train_bc(_fresh(out), stream, _cfg(), out, epochs=epochs, save=_save)
+        monkeypatch.setattr(os, "replace", real_replace)
+        policy = _fresh(out)
+        summary = train_bc(policy, stream, _cfg(), out, epochs=epochs, save=_save)
+        where = f"crash before write {crash_at + 1} of {total} ({writes[crash_at]})"
+        assert summary["history"] == reference["history"], where
+        for name, tensor in _weights(policy).items():
+            torch.testing.assert_close(tensor, expected[name], rtol=0, atol=1e-6, msg=where)
+        saved, _ = load_checkpoint(out)  # the stage's checkpoint is the final, readable one
+        for name, tensor in saved.state_dict().items():
+            torch.testing.assert_close(tensor, expected[name], rtol=0, atol=1e-6, msg=where)
+
+
+def test_a_non_finite_loss_stops_training_before_anything_is_saved(tmp_path: Path) -> None:
+    stream = _stream(64)
+    stream.label[::2, 0] = np.nan  # corrupt labels make the loss NaN
+    policy = build_policy("cnn", image_shape=IMAGE, seed=0)
+    out = tmp_path / "ckpt"
+    with pytest.raises(ValueError, match=r"\[bc\] non-finite loss nan at epoch 1, step \d+") as err:
+        train_bc(policy, stream, _cfg(), out, epochs=2, save=_save)
+    assert "\n" not in str(err.value)
+    assert not (out / "model.safetensors").exists()
+    assert not (out / "train_state.json").exists()
+    assert all(torch.isfinite(p).all() for p in policy.parameters())  # no NaN step was taken

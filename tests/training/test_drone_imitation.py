@@ -9,41 +9,26 @@ import pytest
 
 from lnn_control.cli import main
 from lnn_control.config_io import load_config
-from lnn_control.eval.drone_eval import DRONE_SUMMARY_KEYS
+from lnn_control.envs.drone.metrics import DRONE_SUMMARY_KEYS
 from lnn_control.policies import load_policy
 from lnn_control.policies.liquid_policy import LiquidPolicy
 from lnn_control.training.config import ILConfig
+from tests.recipes import DRONE_SCENARIO, tiny_recipe
 
-TINY = [
-    "collect.episodes=2",
-    "collect.episode_steps=20",
-    "collect.workers=1",
-    "train.epochs=1",
-    "train.window=8",
-    "train.burn_in=2",
-    "train.batch_size=4",
-    "train.threads=1",
-    "dagger.rounds=1",
-    "dagger.episodes=1",
-    "dagger.episode_steps=15",
-    "dagger.epochs=1",
-    "eval.seeds=1",
-    "eval.workers=1",
-    "env.scenario={image_height: 48, image_width: 64, time_limit_s: 1.0}",
-]
+TINY = tiny_recipe(steps=20, eval_distance_m=None, scenario=DRONE_SCENARIO)
 
 
 def test_drone_config_needs_the_drone_expert() -> None:
-    with pytest.raises(ValueError, match="does not fly lnn_control/DroneNav-v0"):
-        load_config(ILConfig, "configs/drone_nav_il.yaml", ["collect.expert=stanley"])
-    config = load_config(ILConfig, "configs/drone_nav_il.yaml")
+    with pytest.raises(ValueError, match="not drive lnn_control/DroneNav-v0; use one of drone"):
+        load_config(ILConfig, "drone_nav_il", ["collect.expert=stanley"])
+    config = load_config(ILConfig, "drone_nav_il")
     assert config.env.action_dim == 4
     assert config.env.image_shape() == (64, 96, 3)
 
 
 @pytest.mark.slow
 def test_tiny_drone_run_through_the_cli(tmp_path: Path) -> None:
-    args = ["train", "--config", "configs/drone_nav_il.yaml", "--set", f"run_dir={tmp_path}"]
+    args = ["train", "--config", "drone_nav_il", "--set", f"run_dir={tmp_path}"]
     for item in TINY:
         args += ["--set", item]
     assert main(args) == 0

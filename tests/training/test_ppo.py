@@ -164,3 +164,19 @@ def test_tiny_ppo_run_through_the_cli_resumes_and_reloads(tmp_path: Path) -> Non
     assert _train_seconds(run) > first_s  # the clock carries over the resume
     resumed = sb3_contrib.RecurrentPPO.load(run / "sb3_model.zip")
     assert resumed.num_timesteps == 256
+
+
+@pytest.mark.slow
+def test_a_ppo_run_under_a_changed_recipe_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _config(tmp_path, 64)
+    assert main(["train", "--config", str(path), "--set", "eval.every_steps=1000"]) == 0
+    card = (tmp_path / "run" / "policy" / "MODEL_CARD.md").read_bytes()
+    capsys.readouterr()
+    assert main(["train", "--config", str(path), "--set", "ppo.lr=0.001"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert "ppo.lr: 0.0001 -> 0.001" in err
+    assert "retrain_from=ppo" in err
+    assert (tmp_path / "run" / "policy" / "MODEL_CARD.md").read_bytes() == card

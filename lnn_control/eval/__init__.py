@@ -1,1 +1,0 @@
-"""Closed-loop evaluation, metrics and reports."""

@@ -1,0 +1,1 @@
+"""Reports and media: self-contained HTML, figures, drive and flight videos."""
