@@ -7,21 +7,18 @@ import argparse
 import shutil
 from pathlib import Path
 
+from lnn_control.cli.options import add_config_option, add_publish_option
 from lnn_control.config_io import add_set_argument, invoked_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lnn-control experiment`."""
-    parser.add_argument(
-        "--config", required=True, help="e.g. configs/experiments/ncp_vs_baselines.yaml"
-    )
+    add_config_option(parser, "ncp_vs_baselines")
     add_set_argument(parser)
-    parser.add_argument(
-        "--publish",
-        type=Path,
-        metavar="MD",
-        help="also copy comparison.md there (e.g. docs/results/ncp_vs_baselines.md), and "
-        "its figures beside it (<name>.png, <name>_severity.png)",
+    add_publish_option(
+        parser,
+        "also copy comparison.md there (e.g. docs/results/ncp_vs_baselines.md), and its "
+        "figures beside it (<name>.png, <name>_severity.png)",
     )
 
 

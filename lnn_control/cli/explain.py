@@ -15,19 +15,14 @@ import html
 from pathlib import Path
 from typing import Any
 
+from lnn_control.cli.options import add_policy_option, add_publish_option
 from lnn_control.config_io import invoked_command
 from lnn_control.envs.scenario import HELD_OUT_SEED_START
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lnn-control explain`."""
-    parser.add_argument(
-        "--policy",
-        action="append",
-        required=True,
-        metavar="[LABEL=]SOURCE",
-        help="checkpoint directory or pretrained:<name> (repeatable)",
-    )
+    add_policy_option(parser, required=True)
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED_START, help="held-out env seed")
     parser.add_argument(
         "--distance-m",
@@ -57,12 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ablation episodes per neuron: seeds SEED .. SEED+N-1 (default 1)",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/explain"), help="output directory")
-    parser.add_argument(
-        "--publish",
-        type=Path,
-        metavar="MD",
-        help="also write the tables into MD, in a section of these policies' worlds (replaced "
-        "on a rerun; other sections of MD are kept)",
+    add_publish_option(
+        parser,
+        "also write the tables into MD, in a section of these policies' worlds (replaced on a "
+        "rerun; other sections of MD are kept)",
     )
 
 
@@ -186,7 +179,7 @@ def _report(out_dir: Path, results: list[dict[str, Any]], tables: str) -> Path:
 
 def _load(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every policy with its world, scenario and conditions, checked before anything is written."""
-    from lnn_control.cli.stress import parse_policy
+    from lnn_control.cli.options import parse_policy
     from lnn_control.envs.world import world
     from lnn_control.explain.explain import default_conditions
     from lnn_control.policies.checkpoint import (

@@ -1,7 +1,7 @@
 """`lnn-control stress`: run policies closed loop under a stress suite and report how they degrade.
 
     lnn-control stress --policy pretrained:lane_keeping_ncp --policy cnn=runs/lane_il_cnn/policy \
-        --suite configs/stress/lane_quick.yaml [--set seeds.count=5] [--backend ray]
+        --suite lane_quick [--set seeds.count=5] [--backend ray]
     lnn-control stress --preview [docs/img/perturbations_preview.png]
 """
 
@@ -11,8 +11,13 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lnn_control.cli.options import (
+    add_backend_options,
+    add_policy_option,
+    add_publish_option,
+    parse_policy,
+)
 from lnn_control.config_io import add_set_argument, invoked_command
-from lnn_control.io_utils import check_label
 
 if TYPE_CHECKING:
     from lnn_control.stress.suite import PolicySpec, StressSuite
@@ -22,22 +27,14 @@ PREVIEW_PATH = Path("runs/stress/preview.png")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lnn-control stress`."""
-    parser.add_argument(
-        "--policy",
-        action="append",
-        default=[],
-        metavar="[LABEL=]SOURCE",
-        help="checkpoint directory or pretrained:<name>, optionally labelled (repeatable)",
-    )
+    add_policy_option(parser)
     parser.add_argument(
         "--suite",
         help="stress suite: a packaged name (e.g. lane_quick, see `lnn-control configs`) or a path",
     )
     add_set_argument(parser)
     parser.add_argument("--out", type=Path, help="output directory (default runs/stress/<name>)")
-    parser.add_argument("--backend", choices=("local", "ray"), default="local")
-    parser.add_argument("--address", help="Ray cluster address (e.g. auto); default: start one")
-    parser.add_argument("--workers", type=int, default=2, help="parallel episodes (default 2)")
+    add_backend_options(parser, workers=2, what="parallel episodes")
     parser.add_argument(
         "--reference",
         help="policy label that normalises the mCE (default: the one whose kind is cnn)",
@@ -52,30 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{PREVIEW_PATH}) and stop",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--publish", type=Path, metavar="MD", help="also write the tables there, with the command"
-    )
-
-
-def parse_policy(text: str) -> tuple[str, str]:
-    """(label, source) from "label=source" or "source" (label from the name or directory).
-
-    The label names the policy's result folders, so it must pass `check_label` (letters,
-    digits, `_ . -`, no `..`); one-line ValueError otherwise."""
-    label, sep, source = text.partition("=")
-    if not sep:
-        source = text
-        path = Path(text.removeprefix("pretrained:"))
-        label = path.parent.name if path.name == "policy" and path.parent.name else path.name
-    try:
-        if not source:
-            raise ValueError("the source is empty")
-        check_label(label, "policy label")
-    except ValueError as err:
-        raise ValueError(
-            f"--policy expects [LABEL=]SOURCE with a plain label, got {text!r}: {err}"
-        ) from None
-    return label, source
+    add_publish_option(parser, "also write the tables there, with the command")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import argparse
 
+from lnn_control.cli.options import add_backend_options, add_config_option
 from lnn_control.config_io import add_set_argument, invoked_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `lnn-control train`."""
-    parser.add_argument(
-        "--config",
-        required=True,
-        help="recipe: a packaged name (e.g. lane_keeping_il; `lnn-control configs`) or a YAML path",
-    )
+    add_config_option(parser, "lane_keeping_il")
     add_set_argument(parser)
     parser.add_argument(
         "--seeds",
@@ -23,9 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SEED",
         help="train once per seed in <run_dir>_s<seed>, then tabulate mean and spread",
     )
-    parser.add_argument("--backend", choices=("local", "ray"), default="local")
-    parser.add_argument("--address", help="Ray cluster address (e.g. auto); default: start one")
-    parser.add_argument("--workers", type=int, default=1, help="seeds trained at once")
+    add_backend_options(parser, workers=1, what="seeds trained at once")
 
 
 def run(args: argparse.Namespace) -> int:

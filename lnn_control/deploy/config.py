@@ -1,6 +1,6 @@
 """The deploy config (pydantic; imported only by the CLI, never by the runtime core).
 
-cfg = load_config(DeployConfig, "configs/deploy/racecar_udp.yaml", ["actuator.port=9001"])
+cfg = load_config(DeployConfig, "deploy/racecar_udp", ["actuator.port=9001"])
 car, drone = cfg.safety.to_safety_config(), cfg.drone_safety.to_config()   # full checks
 
 Every number must be finite (NaN and Inf are refused when the config loads). The safety

@@ -7,6 +7,7 @@ Each colour becomes one PyBullet body, so the whole road is a handful of bodies.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +117,13 @@ def ground_mesh(road: Road, rgb: RGB) -> Mesh:
 
 def box_mesh(center: FloatArray, half_extents: FloatArray, rgb: RGB) -> Mesh:
     """An axis-aligned box (24 vertices, outward normals), center and half extents in m."""
+    corners, normals, tris = _unit_box()
+    return Mesh(center + corners * half_extents, normals.copy(), tris.copy(), rgb)
+
+
+@functools.cache
+def _unit_box() -> tuple[FloatArray, FloatArray, IntArray]:
+    """Corners (24, 3) of a cube of half size 1 (4 per face), their face normals, triangles."""
     verts: list[FloatArray] = []
     normals: list[FloatArray] = []
     tris: list[int] = []
@@ -126,12 +134,11 @@ def box_mesh(center: FloatArray, half_extents: FloatArray, rgb: RGB) -> Mesh:
             u = np.zeros(3)
             u[(axis + 1) % 3] = 1.0
             v = np.cross(n, u)
-            corners = [n + a * u + b * v for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
             base = len(verts)
-            verts.extend(center + c * half_extents for c in corners)
+            verts.extend(n + a * u + b * v for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)))
             normals.extend([n] * 4)
             tris.extend([base, base + 1, base + 2, base, base + 2, base + 3])
-    return Mesh(np.array(verts), np.array(normals), np.array(tris, dtype=np.int64), rgb)
+    return np.array(verts), np.array(normals), np.array(tris, dtype=np.int64)
 
 
 #: (half extents m, rgb) of each distractor part, by kind.

@@ -3,11 +3,20 @@
 Every PyBullet call passes `physicsClientId`, so several sims in one process never interfere.
 Frames: world x/y on the ground, z up; the car's body frame has x forward, y left, z up, with its
 origin at the middle of the rear axle. Positive steering turns left.
+
+View culling (`view_culling=True`, the default): TinyRenderer draws every triangle it holds in
+every frame, so the renderer holds only the chunks of road and roadside objects that the camera
+may see (see `chunks`), swapped as the car drives, and the car's own meshes are left out (made
+transparent) when the camera mounted on it cannot see them (see `car_bounds`). Frames are exactly
+those of the whole scene and physics is untouched (the scenery has no collision shapes); a step
+then costs the same on any road length. With `shadows` on, the whole road stays in the renderer
+(TinyRenderer's shadow pass looks from the light, not the camera).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +24,10 @@ import pybullet as p
 import pybullet_data
 from numpy.typing import NDArray
 
-from lnn_control.envs.meshes import Mesh, distractor_meshes, ground_mesh, road_meshes
+from lnn_control.envs.car_bounds import visual_boxes
+from lnn_control.envs.chunks import ChunkedLayers, MeshLists, ViewWindow, mesh_lists
+from lnn_control.envs.culling import Frustum, boxes_outside
+from lnn_control.envs.meshes import distractor_meshes, ground_mesh, road_meshes
 from lnn_control.envs.road import Road
 from lnn_control.envs.scenario import LaneScenario
 
@@ -78,13 +90,22 @@ class CarState:
 
 
 class RacecarSim:
-    """Owns a PyBullet client: builds a scenario's world, drives the car, renders the camera."""
+    """Owns a PyBullet client: builds a scenario's world, drives the car, renders the camera.
 
-    def __init__(self, render_camera: bool = True) -> None:
+    `view_culling` (see module docstring) may be switched off before `build` to hold the whole
+    scene in the renderer, as before it existed (tests and benchmarks compare the two).
+    `road_bodies`: the ground, then the scenery bodies the renderer holds now; `window` the
+    chunk window (None without culling); `car_hidden` whether the car is left out of frames.
+    """
+
+    def __init__(self, render_camera: bool = True, view_culling: bool = True) -> None:
         self.render_camera = render_camera
+        self.view_culling = view_culling
         self.client = p.connect(p.DIRECT)
         self.car = -1
         self.road_bodies: list[int] = []
+        self.window: ViewWindow | None = None
+        self.car_hidden = False
         self._wheels: list[int] = []
         self._hinges: list[int] = []
         self._scenario = LaneScenario()
@@ -111,27 +132,66 @@ class RacecarSim:
         # by TinyRenderer with PyBullet's default checker texture.
         plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=cid)
         grass = (
-            self._visual_shape(ground_mesh(road, scenario.ground_rgb)) if self.render_camera else -1
+            self._visual_shape(mesh_lists(ground_mesh(road, scenario.ground_rgb)))
+            if self.render_camera
+            else -1
         )
         ground = p.createMultiBody(0.0, plane, grass, physicsClientId=cid)
         p.changeDynamics(ground, -1, lateralFriction=scenario.friction, physicsClientId=cid)
         self.road_bodies = [ground]
-        if self.render_camera:
-            self.road_bodies += [
-                int(p.createMultiBody(0.0, -1, self._visual_shape(mesh), physicsClientId=cid))
-                for mesh in meshes
-            ]
+        self.window = None
+        self.car_hidden = False
+        if self.render_camera and self.view_culling and not scenario.shadows:
+            self.window = ViewWindow(ChunkedLayers(meshes), road)  # bodies come at render()
+        elif self.render_camera:
+            self.road_bodies += self._bodies([mesh_lists(m) for m in meshes])
         self._load_car(scenario)
+        if self.render_camera and self.view_culling:
+            self._hide_car_if_unseen()
         x, y, heading = road.pose_at(0.0)
         self.place_car(x, y, heading)
 
-    def _visual_shape(self, mesh: Mesh) -> int:
+    def _bodies(self, meshes: Sequence[MeshLists | None]) -> list[int]:
+        """One static, visual-only body per mesh (None skipped), created in order."""
+        cid = self.client
+        return [
+            int(p.createMultiBody(0.0, -1, self._visual_shape(mesh), physicsClientId=cid))
+            for mesh in meshes
+            if mesh is not None
+        ]
+
+    def _update_window(
+        self, window: ViewWindow, view: list[float], projection: list[float]
+    ) -> None:
+        """Swap the scenery bodies for a new chunk window if this frame needs one."""
+        meshes = window.update(Frustum.from_matrices(view, projection))
+        if meshes is None:
+            return
+        for body in reversed(self.road_bodies[1:]):  # newest first: keeps the others' order
+            p.removeBody(body, physicsClientId=self.client)
+        self.road_bodies = [self.road_bodies[0], *self._bodies(meshes)]
+
+    def _hide_car_if_unseen(self) -> None:
+        """Make the car's visuals transparent (TinyRenderer then skips them) if no joint angle
+        brings any of them into the view of the camera mounted on it."""
+        cid = self.client
+        boxes = visual_boxes(cid, self.car)
+        view, projection = self._camera_at(np.zeros(3), np.eye(3))  # in the car's base frame
+        planes = Frustum.from_matrices(view, projection).planes
+        if boxes is None or not boxes_outside(*boxes, planes).all():
+            return
+        for shape in p.getVisualShapeData(self.car, physicsClientId=cid):
+            rgba = [*shape[7][:3], 0.0]
+            p.changeVisualShape(self.car, shape[1], rgbaColor=rgba, physicsClientId=cid)
+        self.car_hidden = True
+
+    def _visual_shape(self, mesh: MeshLists) -> int:
         return int(
             p.createVisualShape(
                 p.GEOM_MESH,
-                vertices=mesh.vertices.tolist(),
-                indices=mesh.indices.tolist(),
-                normals=mesh.normals.tolist(),
+                vertices=mesh.vertices,
+                indices=mesh.indices,
+                normals=mesh.normals,
                 rgbaColor=[*mesh.rgb, 1.0],
                 specularColor=[0.0, 0.0, 0.0],
                 physicsClientId=self.client,
@@ -209,10 +269,14 @@ class RacecarSim:
     # ----- camera -----
     def camera_matrices(self) -> tuple[list[float], list[float]]:
         """(view, projection) matrices of the forward camera at the car's current pose."""
+        pos, quat = p.getBasePositionAndOrientation(self.car, physicsClientId=self.client)
+        rot = np.array(p.getMatrixFromQuaternion(quat)).reshape(3, 3)
+        return self._camera_at(np.array(pos), rot)
+
+    def _camera_at(self, pos: FloatArray, rot: FloatArray) -> tuple[list[float], list[float]]:
+        """(view, projection) of the camera for the car's base at `pos` (m), rotated by `rot`."""
         s = self._scenario
         cid = self.client
-        pos, quat = p.getBasePositionAndOrientation(self.car, physicsClientId=cid)
-        rot = np.array(p.getMatrixFromQuaternion(quat)).reshape(3, 3)
         mount = np.array(
             [
                 CAMERA_FORWARD_M + s.camera_forward_offset_m,
@@ -225,7 +289,7 @@ class RacecarSim:
         look = np.array(
             [math.cos(pitch) * math.cos(yaw), math.cos(pitch) * math.sin(yaw), math.sin(pitch)]
         )
-        eye = np.array(pos) + rot @ mount
+        eye = pos + rot @ mount
         view = p.computeViewMatrix(
             eye.tolist(), (eye + rot @ look).tolist(), rot[:, 2].tolist(), physicsClientId=cid
         )
@@ -240,6 +304,8 @@ class RacecarSim:
         (H, W) in [0, 1]; `depth_buffer_to_metres` converts it)."""
         s = self._scenario
         view, proj = self.camera_matrices()
+        if self.window is not None:
+            self._update_window(self.window, view, proj)
         _, _, rgba, depth, _ = p.getCameraImage(
             s.image_width,
             s.image_height,

@@ -2,14 +2,14 @@
 
 Reads top to bottom: seed, optimiser, (resume), then per epoch: batches of windows -> augment ->
 `policy.forward_sequence` (state reset at episode starts) -> masked, curvature-weighted MSE
-against the expert's clean labels -> clip -> step. The next batch is gathered and augmented in a
-background thread while the current one trains (`epoch_batches`), and big tensors come from a
-heap that keeps its freed memory (`retained_heap`), so no step pays page faults for fresh
-memory. After every epoch the weights, optimiser state
-and counters are committed in one atomic write (`train_state.commit_train_state`), then the
-policy checkpoint is written; a run killed at any point resumes from the last commit, so the
-result equals that of an uninterrupted run. A non-finite loss or gradient stops training with a
-one-line `TrainingDivergedError` before the step is taken: nothing non-finite is ever saved.
+against the expert's clean labels -> clip -> step. Images become float once, in the augmentation
+(`augment_float`), and big tensors come from a heap that keeps its freed memory
+(`retained_heap`), so no step pays page faults for fresh memory. After every epoch the weights,
+optimiser state and counters are committed in one atomic write
+(`train_state.commit_train_state`), then the policy checkpoint is written; a run killed at any
+point resumes from the last commit, so the result equals that of an uninterrupted run. A
+non-finite loss or gradient stops training with a one-line `TrainingDivergedError` before the
+step is taken: nothing non-finite is ever saved.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import ctypes
 import ctypes.util
 import math
 import time
-from collections.abc import Generator, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,14 @@ from tqdm import tqdm
 from lnn_control.training.config import TrainSection
 from lnn_control.training.shards import FrameStream
 from lnn_control.training.train_state import STATE_JSON, commit_train_state, restore_train_state
-from lnn_control.training.windows import Batch, augment_float, iterate_batches, prefetch
+from lnn_control.training.windows import Batch, augment_float, iterate_batches
 
 MIN_LR_FRACTION = 0.1  # cosine decay ends at this fraction of the peak learning rate
-# glibc mallopt parameters and their defaults (malloc.h)
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+# glibc mallopt parameters (malloc.h) and the values `retained_heap` leaves behind: glibc's
+# defaults, with the mmap threshold where glibc's own adjustment takes it (its maximum, 32 MiB)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
 DEFAULT_TRIM_THRESHOLD_BYTES, DEFAULT_MMAP_MAX = 128 * 1024, 65536
+MAX_MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024 * ctypes.sizeof(ctypes.c_long)
 RETAINED_TRIM_THRESHOLD_BYTES = 2**31 - 1  # the largest C int: keep freed memory
 
 
@@ -70,11 +72,12 @@ def _diverged(tag: str, what: str, value: float, epoch: int, step: int) -> Train
 def retained_heap() -> Iterator[bool]:
     """While inside, big allocations come from the heap and freed memory stays in the process.
 
-    glibc serves every allocation over 32 MB (a batch of images, a conv activation) by a fresh
-    mmap and returns it on free, so each training step page-faults about a gigabyte in again
-    (about 230k faults, a sixth of the step at 64x160). Here mmap is off and the heap is not
-    trimmed; on exit glibc's defaults come back and the memory is released. Yields whether it
-    applied (False where the C library is not glibc: nothing changes there).
+    glibc serves an allocation over its mmap threshold (at most 32 MiB: a batch of float images,
+    a conv activation) by a fresh mmap and unmaps it on free, so every training step page-faults
+    about a gigabyte in again (230k faults, a sixth of a step at 64x160, measured). Inside, mmap
+    is off and the heap is not trimmed; on exit mmap and trimming come back (the threshold at
+    32 MiB, where glibc's own adjustment takes it) and the free memory is released. Yields
+    whether it applied: False where the C library is not glibc, and nothing changes there.
     """
     libc = _glibc()
     if libc is None:
@@ -86,30 +89,33 @@ def retained_heap() -> Iterator[bool]:
         yield True
     finally:
         libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+        libc.mallopt(M_MMAP_THRESHOLD, MAX_MMAP_THRESHOLD_BYTES)
         libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD_BYTES)
         libc.malloc_trim(0)
 
 
 def _glibc() -> ctypes.CDLL | None:
+    """The process's C library when it is glibc (it has mallopt and malloc_trim), else None."""
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "mallopt") else None
+    if libc is None or not all(hasattr(libc, f) for f in ("mallopt", "malloc_trim")):
+        return None
+    return libc
 
 
-def epoch_batches(
-    stream: FrameStream, cfg: TrainSection, epoch: int
-) -> Generator[Batch, None, None]:
-    """Epoch `epoch`'s batches (seeded by cfg.seed and epoch), obs augmented to float32 in
-    [0, 1] (`augment_float`), each prepared by a background thread while the previous trains."""
+def epoch_batches(stream: FrameStream, cfg: TrainSection, epoch: int) -> Iterator[Batch]:
+    """Epoch `epoch`'s batches in their seeded order (cfg.seed, epoch), obs augmented to
+    float32 in [0, 1] by `augment_float` (bit for bit the uint8 `augment`, divided by 255)."""
     rng = np.random.default_rng([cfg.seed, epoch])
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
     batches = iterate_batches(
         stream, cfg.batch_size, cfg.window, cfg.burn_in, cfg.curvature_weight, rng
     )
-    return prefetch(replace(b, obs=augment_float(b.obs, cfg.augment, gen)) for b in batches)
+    for batch in batches:
+        yield replace(batch, obs=augment_float(batch.obs, cfg.augment, gen))
 
 
 def train_step(
@@ -175,27 +181,25 @@ def train_bc(
     with retained_heap():
         for epoch in range(first_epoch, epochs):
             torch.manual_seed(cfg.seed * 1000 + epoch)  # anything else random: same on resume
-            start = time.perf_counter()
-            with closing(epoch_batches(stream, cfg, epoch)) as batches:
-                bar = tqdm(
-                    batches,
-                    total=steps_per_epoch,
-                    desc=f"[{tag}] epoch {epoch + 1}/{epochs}",
-                    unit="batch",
-                    dynamic_ncols=True,
-                    leave=False,
-                )
-                losses = []
-                for batch in bar:
-                    for group in optimizer.param_groups:
-                        group["lr"] = _lr_at(int(counters["step"]), total_steps, cfg.lr)
-                    where = (tag, epoch, int(counters["step"]))
-                    losses.append(train_step(policy, batch, optimizer, cfg, where))
-                    counters["step"] = int(counters["step"]) + 1
-                    frames += batch.obs.shape[0] * batch.obs.shape[1]
-                    bar.set_postfix(loss=f"{losses[-1]:.4f}")
-                    if writer is not None:
-                        writer.add_scalar(f"{tag}/loss", losses[-1], counters["step"])
+            start, losses = time.perf_counter(), []
+            bar = tqdm(
+                epoch_batches(stream, cfg, epoch),
+                total=steps_per_epoch,
+                desc=f"[{tag}] epoch {epoch + 1}/{epochs}",
+                unit="batch",
+                dynamic_ncols=True,
+                leave=False,
+            )
+            for batch in bar:
+                for group in optimizer.param_groups:
+                    group["lr"] = _lr_at(int(counters["step"]), total_steps, cfg.lr)
+                where = (tag, epoch, int(counters["step"]))
+                losses.append(train_step(policy, batch, optimizer, cfg, where))
+                counters["step"] = int(counters["step"]) + 1
+                frames += batch.obs.shape[0] * batch.obs.shape[1]
+                bar.set_postfix(loss=f"{losses[-1]:.4f}")
+                if writer is not None:
+                    writer.add_scalar(f"{tag}/loss", losses[-1], counters["step"])
             counters["epoch"] = epoch + 1
             counters["seconds"] = float(counters["seconds"]) + time.perf_counter() - start
             counters["loss"] = float(np.mean(losses))

@@ -3,7 +3,7 @@
     from lnn_control.config_io import load_config
     from lnn_control.training.config import ILConfig
     from lnn_control.training.imitation import main
-    main(load_config(ILConfig, "configs/lane_keeping_il.yaml", ["train.epochs=2"]))
+    main(load_config(ILConfig, "lane_keeping_il", ["train.epochs=2"]))
 
 Run directory (every stage is resumable; a finished stage is not redone; a run directory holds
 one recipe: a rerun whose recipe changes a finished or started stage is refused in one line that

@@ -1,7 +1,7 @@
 """Reinforcement learning of liquid policies with sb3-contrib's RecurrentPPO.
 
-    lnn-control train --config configs/lane_keeping_ppo_finetune.yaml   # from the imitation NCP
-    lnn-control train --config configs/lane_keeping_ppo_scratch.yaml    # new core, frozen head
+    lnn-control train --config lane_keeping_ppo_finetune   # from the imitation NCP
+    lnn-control train --config lane_keeping_ppo_scratch    # new core, frozen head
 
 Run directory: sb3_model.zip (resume point, sb3's format), tb/ (TensorBoard), eval.csv (held-out
 evaluations during training), policy/ (the result as an lnn_control checkpoint + MODEL_CARD.md),

@@ -5,19 +5,14 @@ state resets there). A window that starts mid-episode starts from a zero state t
 policy would never have; its first `burn_in` steps (up to the next episode start) get zero loss
 weight while the state warms up.
 
-Training uses `augment_float` (the same images as `augment`, as float32 in [0, 1], converted from
-uint8 once, gamma and gain through a lookup table) and `prefetch` (the next batch is gathered and
-augmented in a background thread while the current one trains).
+Training uses `augment_float`: the same images as `augment`, as float32 in [0, 1], converted from
+uint8 once, with gamma and gain through a lookup table.
 """
 
 from __future__ import annotations
 
-import contextlib
-import queue
-import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
 import torch
@@ -31,13 +26,13 @@ UINT8_LEVELS = 256
 UINT8_MAX = 255.0
 MIN_GAMMA_BASE = 1e-4  # pixels are clamped to this before the gamma power (0 ** gamma is flat)
 RGB = 3
-_T = TypeVar("_T")
 
 
 @dataclass
 class Batch:
-    """One batch of windows: obs (B, L, H, W, 3) uint8, label (B, L, A), dt_s (B, L),
-    episode_start (B, L) bool, weight (B, L) float (0 on burn-in steps)."""
+    """One batch of windows: obs (B, L, H, W, 3) uint8 (float32 in [0, 1] once augmented by
+    `augment_float`), label (B, L, A), dt_s (B, L), episode_start (B, L) bool, weight (B, L)
+    float (0 on burn-in steps)."""
 
     obs: torch.Tensor
     label: torch.Tensor
@@ -140,57 +135,8 @@ def augment_float(
     table = (table[:, None, :] * gain[:, :, None]).flatten()  # [window, channel, level]
     row = torch.arange(b * RGB, dtype=torch.int32).view(b, *[1] * (obs.dim() - 2), RGB)
     index = torch.add(obs, row * UINT8_LEVELS)  # int32: uint8 level + its table row offset
-    x = table.index_select(0, index.view(-1)).view(obs.shape)
+    x = table.index_select(0, index.reshape(-1)).view(obs.shape)
     del index
     if cfg.noise_std > 0:
         x = x.add_(torch.randn(x.shape, generator=generator).mul_(cfg.noise_std))
     return x.clamp_(0.0, 1.0).mul_(UINT8_MAX).round_().div_(UINT8_MAX)
-
-
-def prefetch(items: Iterable[_T], depth: int = 1) -> Generator[_T, None, None]:
-    """Yield `items` in order, each produced by a background thread up to `depth` ahead.
-
-    Torch and numpy release the GIL, so gathering and augmenting the next batch runs while the
-    current one trains. An exception in the producer is raised here, at the item it failed on;
-    closing the generator (or leaving the loop with an exception) stops the thread.
-    """
-    if depth < 1:
-        raise ValueError(f"prefetch depth must be >= 1, got {depth}")
-    ready: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(items, ready, stop), daemon=True)
-    thread.start()
-    try:
-        while True:
-            done, item = ready.get()
-            if done:
-                if isinstance(item, BaseException):
-                    raise item
-                return
-            yield item  # type: ignore[misc]  # the producer queues only items of `items`
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            with contextlib.suppress(queue.Empty):
-                ready.get(timeout=0.05)
-        thread.join()
-
-
-def _produce(
-    items: Iterable[object], ready: queue.Queue[tuple[bool, object]], stop: threading.Event
-) -> None:
-    """`prefetch`'s producer: (False, item) per item, then (True, None) or (True, exception)."""
-    end: tuple[bool, object] = (True, None)
-    try:
-        for item in items:
-            if stop.is_set():
-                return
-            ready.put((False, item))
-    except BaseException as error:  # handed to the consumer, raised there
-        end = (True, error)
-    while not stop.is_set():
-        try:
-            ready.put(end, timeout=0.05)
-            return
-        except queue.Full:
-            continue

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lnn_control.cli.stress import parse_policy
+from lnn_control.cli.options import parse_policy
 from lnn_control.config_io import validate_config
 from lnn_control.configs import CONFIG_DIR
 from lnn_control.stress import sweep as sweep_module
