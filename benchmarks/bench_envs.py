@@ -14,7 +14,7 @@ end), its action computed outside the timed region except in the no-camera block
 Lane keeping, blocks:
 - env.step (camera) on a `--short-m` and a `--long-m` road: 12 physics substeps, task, one
   TinyRenderer frame with view culling (the renderer holds only the road and roadside chunks the
-  camera may see, see lnn_control/envs/chunks.py), conversion to uint8 HxWx3;
+  camera may see, see lnn_control/envs/lane/chunks.py), conversion to uint8 HxWx3;
 - the floor at the poses each of those rendered: a bare `p.getCameraImage`, same settings, of
   only what the camera sees there (the ground, and the triangles of road and roadside objects
   not outside the view frustum), built untimed in a second client per pose; its frame is
@@ -42,17 +42,17 @@ from typing import Any, Protocol
 import numpy as np
 import pybullet as p
 
-from lnn_control.envs import racecar
-from lnn_control.envs.chunks import ChunkedLayers, MeshLists, mesh_lists
-from lnn_control.envs.culling import Frustum
 from lnn_control.envs.drone import sim as drone_sim
 from lnn_control.envs.drone.env import DroneNavEnv
 from lnn_control.envs.drone.expert import DroneExpert
 from lnn_control.envs.drone.scenario import DroneScenario
-from lnn_control.envs.experts import PurePursuitExpert
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.meshes import ground_mesh
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane import sim as racecar
+from lnn_control.envs.lane.chunks import ChunkedLayers, MeshLists, mesh_lists
+from lnn_control.envs.lane.culling import Frustum
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.expert import PurePursuitExpert
+from lnn_control.envs.lane.meshes import ground_mesh
+from lnn_control.envs.lane.scenario import LaneScenario
 
 SEED = 1_000_003
 WARMUP_STEPS = 40

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from lnn_control.envs.experts import LaneExpert, PurePursuitExpert, StanleyExpert
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.scenario import HELD_OUT_SEED_START, ROAD_LENGTH_MARGIN_M, LaneScenario
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.expert import LaneExpert, PurePursuitExpert, StanleyExpert
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START, ROAD_LENGTH_MARGIN_M, LaneScenario
 
 EXPERTS: dict[str, type[LaneExpert]] = {
     "pure_pursuit": PurePursuitExpert,

@@ -34,10 +34,10 @@ def run(args: argparse.Namespace) -> int:
     """Drive, write the GIF and the plot, print their paths; returns 0."""
     from pathlib import Path
 
-    from lnn_control.envs.experts import PurePursuitExpert, StanleyExpert
-    from lnn_control.envs.lane_keeping import LaneKeepingEnv
-    from lnn_control.envs.racecar import CONTROL_HZ
-    from lnn_control.envs.record import plot_drive, record_drive, save_gif
+    from lnn_control.envs.lane.env import LaneKeepingEnv
+    from lnn_control.envs.lane.expert import PurePursuitExpert, StanleyExpert
+    from lnn_control.envs.lane.record import plot_drive, record_drive, save_gif
+    from lnn_control.envs.lane.sim import CONTROL_HZ
 
     if args.seconds <= 0:
         raise ValueError(f"--seconds must be > 0, got {args.seconds}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from lnn_control.cli.options import add_policy_option, add_publish_option
 from lnn_control.config_io import invoked_command
-from lnn_control.envs.scenario import HELD_OUT_SEED_START
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lnn_control.envs.scenario import HELD_OUT_SEED_START
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START
 from lnn_control.envs.world import env_ids, world
 
 #: Steps recorded in a video (30 s at 20 Hz); the drone's flight may end sooner.

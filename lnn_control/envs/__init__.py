@@ -10,17 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from lnn_control.envs.scenario import HELD_OUT_SEED_START, LaneScenario
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START, LaneScenario
 from lnn_control.envs.world import World, env_ids, world, worlds
 
 if TYPE_CHECKING:
-    from lnn_control.envs.experts import PurePursuitExpert, StanleyExpert
-    from lnn_control.envs.lane_keeping import LaneKeepingEnv
+    from lnn_control.envs.lane.env import LaneKeepingEnv
+    from lnn_control.envs.lane.expert import PurePursuitExpert, StanleyExpert
 
 _LAZY = {
-    "LaneKeepingEnv": "lnn_control.envs.lane_keeping",
-    "PurePursuitExpert": "lnn_control.envs.experts",
-    "StanleyExpert": "lnn_control.envs.experts",
+    "LaneKeepingEnv": "lnn_control.envs.lane.env",
+    "PurePursuitExpert": "lnn_control.envs.lane.expert",
+    "StanleyExpert": "lnn_control.envs.lane.expert",
 }
 
 

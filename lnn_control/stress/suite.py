@@ -26,8 +26,8 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from lnn_control.config_io import StrictModel
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START
 from lnn_control.envs.perturb import PERTURBATIONS
-from lnn_control.envs.scenario import HELD_OUT_SEED_START
 from lnn_control.envs.world import env_ids, world, worlds
 from lnn_control.io_utils import check_label
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from lnn_control.config_io import StrictModel
-from lnn_control.envs.scenario import HELD_OUT_SEED_START  # never used for training data
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START  # never used for training data
 from lnn_control.envs.world import env_ids, world
 from lnn_control.training.il_stages import retrain_choices
 

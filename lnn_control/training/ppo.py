@@ -9,7 +9,7 @@ stage.json (the recipe keys and init weights that made it: a rerun under another
 refused in one line, except for a larger ppo.total_steps, which continues the run; `retrain_from:
 ppo` starts over).
 
-Reward (LaneKeeping-v0's own, `lnn_control.envs.task`): per 50 ms step, progress along the road
+Reward (LaneKeeping-v0's own, `lnn_control.envs.lane.task`): per 50 ms step, progress along the road
 (1 at target speed) - 0.5 (lateral / half lane width)^2 - 1.0 heading_error_rad^2, and -10 when
 the car leaves the lane or flips (the episode ends there in training: no intervention protocol).
 Training episodes use seeds < 1,000,000; evaluations run held-out seeds under the intervention
@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from lnn_control.envs.scenario import HELD_OUT_SEED_START
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START
 from lnn_control.training.config import EnvSection, EvalSection, FiniteModel, PolicyKind
 
 

@@ -9,7 +9,7 @@ import imageio.v2 as imageio
 import pytest
 
 from lnn_control.cli import drive as drive_cli
-from lnn_control.envs.record import GIF_UPSCALE
+from lnn_control.envs.lane.record import GIF_UPSCALE
 
 
 def _args(*argv: str) -> argparse.Namespace:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.scenario import LaneScenario
 
 #: Small images keep rendering cheap in tests.
 SMALL = LaneScenario(image_height=24, image_width=48, time_limit_s=10.0, road_length_m=40.0)

@@ -12,14 +12,14 @@ import pybullet_data
 import pytest
 from numpy.typing import NDArray
 
-from lnn_control.envs.car_bounds import mesh_vertices, visual_boxes
-from lnn_control.envs.chunks import ChunkedLayers, ViewWindow
-from lnn_control.envs.culling import Frustum, boxes_outside, triangle_boxes
-from lnn_control.envs.experts import PurePursuitExpert
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.meshes import box_mesh, distractor_meshes, road_meshes
-from lnn_control.envs.road import generate_road
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane.car_bounds import mesh_vertices, visual_boxes
+from lnn_control.envs.lane.chunks import ChunkedLayers, ViewWindow
+from lnn_control.envs.lane.culling import Frustum, boxes_outside, triangle_boxes
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.expert import PurePursuitExpert
+from lnn_control.envs.lane.meshes import box_mesh, distractor_meshes, road_meshes
+from lnn_control.envs.lane.road import generate_road
+from lnn_control.envs.lane.scenario import LaneScenario
 
 #: Many roadside objects of every kind, so that frames show them often.
 BUSY = LaneScenario(distractor_kind="mixed", distractor_density_per_m=0.6, road_length_m=250.0)

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lnn_control.envs.experts import LaneExpert, PurePursuitExpert, StanleyExpert
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.scenario import HELD_OUT_SEED_START, LaneScenario
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.expert import LaneExpert, PurePursuitExpert, StanleyExpert
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START, LaneScenario
 
 EXPERTS = [PurePursuitExpert, StanleyExpert]
 

@@ -10,12 +10,12 @@ import numpy as np
 import pybullet as p
 import pytest
 
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.meshes import distractor_meshes, road_meshes
-from lnn_control.envs.racecar import CONTROL_HZ
-from lnn_control.envs.road import RoadPoint, generate_road
-from lnn_control.envs.scenario import LaneScenario
-from lnn_control.envs.task import LaneKeepingTask
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.meshes import distractor_meshes, road_meshes
+from lnn_control.envs.lane.road import RoadPoint, generate_road
+from lnn_control.envs.lane.scenario import LaneScenario
+from lnn_control.envs.lane.sim import CONTROL_HZ
+from lnn_control.envs.lane.task import LaneKeepingTask
 
 MakeEnv = Callable[..., LaneKeepingEnv]
 Rollouter = Callable[..., Any]
@@ -39,7 +39,7 @@ def test_lane_width_widens_the_road_mesh_and_the_departure_limit(small: LaneScen
     width_wide = np.hypot(*(wide.vertices[n, :2] - wide.vertices[0, :2]))
     assert width_narrow == pytest.approx(1.2)  # two lanes
     assert width_wide == pytest.approx(2.0)
-    car = __import__("lnn_control.envs.racecar", fromlist=["CarState"]).CarState(0, 0, 0, 2, 1)
+    car = __import__("lnn_control.envs.lane.sim", fromlist=["CarState"]).CarState(0, 0, 0, 2, 1)
     here = RoadPoint(1.0, 0.0, 0.0, 0.0, 0)
     off = RoadPoint(1.1, 0.45, 0.0, 0.0, 0)
     assert LaneKeepingTask(_knob(small, lane_width_m=0.8)).assess(here, off, car).departure

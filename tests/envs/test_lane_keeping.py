@@ -13,9 +13,9 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.racecar import CONTROL_HZ
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.scenario import LaneScenario
+from lnn_control.envs.lane.sim import CONTROL_HZ
 
 INFO_KEYS = {
     "lateral_offset_m",

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 import lnn_control  # noqa: F401  (registers the worlds)
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.scenario import LaneScenario
+from lnn_control.envs.lane.shifts import SCENARIO_SHIFTS, shift_scenario
 from lnn_control.envs.perturb import Fog
 from lnn_control.envs.perturb.preview import write_preview_grid
-from lnn_control.envs.perturb.shift import SCENARIO_SHIFTS, shift_scenario
 from lnn_control.envs.perturb.weather import FOG_RGB
-from lnn_control.envs.scenario import LaneScenario
 
 #: Small, short scenario for real-env tests (32 x 48 images, 40 m road).
 SMALL = {"image_height": 32, "image_width": 48, "time_limit_s": 10.0, "road_length_m": 40.0}

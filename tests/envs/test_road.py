@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lnn_control.envs.road import MAX_ROAD_HEADING_RAD, SAMPLE_SPACING_M, Road, generate_road
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane.road import MAX_ROAD_HEADING_RAD, SAMPLE_SPACING_M, Road, generate_road
+from lnn_control.envs.lane.scenario import LaneScenario
 
 
 def test_same_seed_same_road_and_two_seeds_differ() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lnn_control.envs.scenario import HELD_OUT_SEED_START, LaneScenario
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START, LaneScenario
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 
 import lnn_control  # noqa: F401  (registers the envs)
 from lnn_control.envs import World, env_ids, world, worlds
-from lnn_control.envs.perturb.drone_shift import DRONE_SHIFTS
-from lnn_control.envs.perturb.shift import SCENARIO_SHIFTS
+from lnn_control.envs.drone.shifts import DRONE_SHIFTS
+from lnn_control.envs.lane.shifts import SCENARIO_SHIFTS
 
 
 def test_registry_lists_both_worlds_with_their_action_meaning() -> None:

@@ -410,7 +410,7 @@ def test_a_perturbation_the_world_cannot_render_fails_before_any_cell(tmp_path: 
 
 def test_drone_shifts_are_valid_scenarios_at_every_severity() -> None:
     from lnn_control.envs.drone.scenario import DroneScenario
-    from lnn_control.envs.perturb.drone_shift import DRONE_SHIFTS, drone_shift_scenario
+    from lnn_control.envs.drone.shifts import DRONE_SHIFTS, drone_shift_scenario
 
     for name in DRONE_SHIFTS:
         values = [drone_shift_scenario(name, s, {}) for s in (1, 2, 3, 4, 5)]

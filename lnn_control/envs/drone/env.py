@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
+from lnn_control.envs.common import HELD_OUT_SEED_START
 from lnn_control.envs.drone.quadrotor import (
     MAX_HORIZONTAL_SPEED_MPS,
     DroneState,
@@ -35,7 +36,6 @@ from lnn_control.envs.drone.quadrotor import (
 from lnn_control.envs.drone.scenario import DroneScenario
 from lnn_control.envs.drone.scene import Layout, Obstacle, sample_layout
 from lnn_control.envs.drone.sim import DroneSim, Obs
-from lnn_control.envs.scenario import HELD_OUT_SEED_START
 
 Action = NDArray[np.float32]
 Vec3 = tuple[float, float, float]

@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lnn_control.envs.knobs import check_int as _check_int
-from lnn_control.envs.knobs import check_pair as _check_pair
-from lnn_control.envs.knobs import check_range as _check_range
-from lnn_control.envs.knobs import from_mapping
-from lnn_control.envs.scenario import HELD_OUT_SEED_START, RGB, Vec3
+from lnn_control.envs.common import HELD_OUT_SEED_START, RGB, Vec3, from_mapping
+from lnn_control.envs.common import check_int as _check_int
+from lnn_control.envs.common import check_pair as _check_pair
+from lnn_control.envs.common import check_range as _check_range
 
 __all__ = ["CONTROL_HZ_CHOICES", "HELD_OUT_SEED_START", "SCENERIES", "DroneScenario", "Palette"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pybullet as p
 
+from lnn_control.envs.common import RGB
 from lnn_control.envs.drone.scenario import DroneScenario
-from lnn_control.envs.meshes import Mesh, box_mesh
-from lnn_control.envs.scenario import RGB
+from lnn_control.envs.lane.meshes import Mesh, box_mesh
 
 Vec3 = tuple[float, float, float]
 

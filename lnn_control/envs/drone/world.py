@@ -44,7 +44,7 @@ def _summary(episodes: Sequence[Any]) -> dict[str, float]:
 
 
 def _shift(name: str, severity: int, base: Mapping[str, Any] | None) -> Scenario:
-    from lnn_control.envs.perturb.drone_shift import drone_shift_scenario
+    from lnn_control.envs.drone.shifts import drone_shift_scenario
 
     return drone_shift_scenario(name, severity, base)
 

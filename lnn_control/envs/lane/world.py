@@ -11,7 +11,7 @@ import numpy as np
 from lnn_control.envs.lane.metrics import LANE_SUMMARY_KEYS, LaneEpisode, lane_metrics
 from lnn_control.envs.world import EpisodeData, Scenario, World
 
-#: Lane keeping runs at a fixed 20 Hz (`lnn_control.envs.racecar.CONTROL_DT_S`).
+#: Lane keeping runs at a fixed 20 Hz (`lnn_control.envs.lane.sim.CONTROL_DT_S`).
 CONTROL_DT_S = 0.05
 SHIFTS = (
     "road_look",
@@ -38,7 +38,7 @@ def scenario_for_distance(base: Mapping[str, Any], distance_m: float | None) -> 
         return dict(base)
     if not (math.isfinite(distance_m) and distance_m > 0):
         raise ValueError(f"distance_m must be finite and > 0 metres, got {distance_m}")
-    from lnn_control.envs.scenario import LaneScenario
+    from lnn_control.envs.lane.scenario import LaneScenario
 
     speed_mps = float(base.get("target_speed_mps", LaneScenario.target_speed_mps))
     return {
@@ -54,7 +54,7 @@ def _period_s(env: Any) -> float:
 
 
 def _make_expert(name: str, noise_std: float, noise_correlation: float) -> Any:
-    from lnn_control.envs.experts import PurePursuitExpert, StanleyExpert
+    from lnn_control.envs.lane.expert import PurePursuitExpert, StanleyExpert
 
     kind = {"pure_pursuit": PurePursuitExpert, "stanley": StanleyExpert}[name]
     return kind(noise_std=noise_std, noise_correlation=noise_correlation)
@@ -77,7 +77,7 @@ def _summary(episodes: Sequence[Any]) -> dict[str, float]:
 
 
 def _shift(name: str, severity: int, base: Mapping[str, Any] | None) -> Scenario:
-    from lnn_control.envs.perturb.shift import shift_scenario
+    from lnn_control.envs.lane.shifts import shift_scenario
 
     return shift_scenario(name, severity, base)
 
@@ -85,7 +85,7 @@ def _shift(name: str, severity: int, base: Mapping[str, Any] | None) -> Scenario
 WORLD = World(
     env_id="lnn_control/LaneKeeping-v0",
     name="lane_keeping",
-    entry_point="lnn_control.envs.lane_keeping:LaneKeepingEnv",
+    entry_point="lnn_control.envs.lane.env:LaneKeepingEnv",
     action_names=("steering",),
     control_dt_s=CONTROL_DT_S,
     experts=("pure_pursuit", "stanley"),

@@ -4,7 +4,7 @@ from lnn_control.envs.perturb import make_wrapper
 env = make_wrapper("gaussian_noise", severity=2)(env)
 
 Image perturbations are gymnasium observation wrappers (`PERTURBATIONS`); distribution shifts
-change the world instead and live in `lnn_control.envs.perturb.shift` (`SCENARIO_SHIFTS`).
+change the world instead and live in `lnn_control.envs.lane.shifts` (`SCENARIO_SHIFTS`).
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ import cv2
 import gymnasium as gym
 import numpy as np
 
+from lnn_control.envs.common import HELD_OUT_SEED_START
+from lnn_control.envs.lane.shifts import SCENARIO_SHIFTS, shift_scenario
 from lnn_control.envs.perturb import PERTURBATIONS
 from lnn_control.envs.perturb.base import Image, check_severity
-from lnn_control.envs.perturb.shift import SCENARIO_SHIFTS, shift_scenario
-from lnn_control.envs.scenario import HELD_OUT_SEED_START
 
 # Importing lnn_control (the parent package) registers ENV_ID with gymnasium.
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pybullet as p
 
-from lnn_control.envs.culling import FloatArray
+from lnn_control.envs.lane.culling import FloatArray
 
 #: Joint origins closer than this count as one point (m).
 _SAME_POINT_M = 1e-6

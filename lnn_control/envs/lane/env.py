@@ -22,7 +22,9 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-from lnn_control.envs.racecar import (
+from lnn_control.envs.lane.road import Road, RoadPoint
+from lnn_control.envs.lane.scenario import HELD_OUT_SEED_START, LaneScenario
+from lnn_control.envs.lane.sim import (
     CONTROL_HZ,
     MAX_STEER_RAD,
     WHEELBASE_M,
@@ -30,9 +32,7 @@ from lnn_control.envs.racecar import (
     RacecarSim,
     depth_buffer_to_metres,
 )
-from lnn_control.envs.road import Road, RoadPoint
-from lnn_control.envs.scenario import HELD_OUT_SEED_START, LaneScenario
-from lnn_control.envs.task import LaneKeepingTask
+from lnn_control.envs.lane.task import LaneKeepingTask
 
 Obs = NDArray[np.uint8]
 Action = NDArray[np.float32]

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from lnn_control.envs.experts import LaneExpert
-from lnn_control.envs.lane_keeping import LaneKeepingEnv
-from lnn_control.envs.racecar import CONTROL_HZ, WHEELBASE_M
-from lnn_control.envs.road import SAMPLE_SPACING_M, Road
+from lnn_control.envs.lane.env import LaneKeepingEnv
+from lnn_control.envs.lane.expert import LaneExpert
+from lnn_control.envs.lane.road import SAMPLE_SPACING_M, Road
+from lnn_control.envs.lane.sim import CONTROL_HZ, WHEELBASE_M
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

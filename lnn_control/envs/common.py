@@ -1,5 +1,6 @@
-"""Validation shared by the worlds' scenario dataclasses: one-line ValueErrors that name the
-field and the allowed range, and construction from a mapping (a YAML config)."""
+"""What every world shares: the seed split, small types, and the validation of scenario
+dataclasses (one-line ValueErrors that name the field and the allowed range; construction from a
+mapping such as a YAML config)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+RGB = tuple[float, float, float]
+Vec3 = tuple[float, float, float]
+#: Seeds from here up are held out: never used for training data; every evaluation uses them.
+HELD_OUT_SEED_START = 1_000_000
 
 
 def check_range(name: str, value: float, low: float, high: float) -> None:

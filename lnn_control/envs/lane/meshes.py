@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from lnn_control.envs.road import SAMPLE_SPACING_M, FloatArray, Road
-from lnn_control.envs.scenario import RGB, LaneScenario
+from lnn_control.envs.lane.road import SAMPLE_SPACING_M, FloatArray, Road
+from lnn_control.envs.lane.scenario import RGB, LaneScenario
 
 #: Heights of the stacked flat layers above the ground (m); small steps avoid z-fighting.
 ROAD_Z_M = 0.002

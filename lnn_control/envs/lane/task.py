@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lnn_control.envs.racecar import CONTROL_DT_S, CarState
-from lnn_control.envs.road import Road, RoadPoint, generate_road
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane.road import Road, RoadPoint, generate_road
+from lnn_control.envs.lane.scenario import LaneScenario
+from lnn_control.envs.lane.sim import CONTROL_DT_S, CarState
 
 #: Penalty weight on (lateral offset / half lane width)^2, per step.
 LATERAL_PENALTY = 0.5

@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lnn_control.envs.knobs import check_int as _check_int
-from lnn_control.envs.knobs import check_range as _check_range
-from lnn_control.envs.knobs import check_vec as _check_vec
-from lnn_control.envs.knobs import from_mapping
-
-RGB = tuple[float, float, float]
-Vec3 = tuple[float, float, float]
+from lnn_control.envs.common import HELD_OUT_SEED_START as HELD_OUT_SEED_START
+from lnn_control.envs.common import RGB as RGB
+from lnn_control.envs.common import Vec3 as Vec3
+from lnn_control.envs.common import check_int as _check_int
+from lnn_control.envs.common import check_range as _check_range
+from lnn_control.envs.common import check_vec as _check_vec
+from lnn_control.envs.common import from_mapping
 
 #: Seeds below this are for training; seeds from here up are held out for evaluation.
-HELD_OUT_SEED_START = 1_000_000
 
 DISTRACTOR_KINDS = ("none", "posts", "boxes", "trees", "mixed")
 

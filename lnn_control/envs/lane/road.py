@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane.scenario import LaneScenario
 
 #: Spacing of the centre-line samples (m).
 SAMPLE_SPACING_M = 0.25

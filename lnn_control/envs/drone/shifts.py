@@ -1,6 +1,6 @@
 """Distribution shifts of the drone world: `DroneScenario` overrides at severity 1-5.
 
-    from lnn_control.envs.perturb.drone_shift import drone_shift_scenario
+    from lnn_control.envs.drone.shifts import drone_shift_scenario
     scenario = drone_shift_scenario("wind", 3, base={})
     env = gym.make("lnn_control/DroneNav-v0", scenario=scenario)
 

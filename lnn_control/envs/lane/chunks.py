@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from lnn_control.envs.culling import (
+from lnn_control.envs.common import RGB
+from lnn_control.envs.lane.culling import (
     FloatArray,
     Frustum,
     boxes_outside,
@@ -30,9 +31,8 @@ from lnn_control.envs.culling import (
     triangle_boxes,
     yaw_rotation,
 )
-from lnn_control.envs.meshes import Mesh
-from lnn_control.envs.road import SAMPLE_SPACING_M, Road
-from lnn_control.envs.scenario import RGB
+from lnn_control.envs.lane.meshes import Mesh
+from lnn_control.envs.lane.road import SAMPLE_SPACING_M, Road
 
 IntArray = NDArray[np.int64]
 

@@ -26,8 +26,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from lnn_control.envs.lane_keeping import PrivilegedState
-from lnn_control.envs.racecar import MAX_STEER_RAD, WHEELBASE_M
+from lnn_control.envs.lane.env import PrivilegedState
+from lnn_control.envs.lane.sim import MAX_STEER_RAD, WHEELBASE_M
 
 #: Pure pursuit lookahead = PP_LOOKAHEAD_MIN_M + PP_LOOKAHEAD_S x speed (m, s).
 PP_LOOKAHEAD_MIN_M = 0.6

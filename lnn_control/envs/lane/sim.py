@@ -24,12 +24,12 @@ import pybullet as p
 import pybullet_data
 from numpy.typing import NDArray
 
-from lnn_control.envs.car_bounds import visual_boxes
-from lnn_control.envs.chunks import ChunkedLayers, MeshLists, ViewWindow, mesh_lists
-from lnn_control.envs.culling import Frustum, boxes_outside
-from lnn_control.envs.meshes import distractor_meshes, ground_mesh, road_meshes
-from lnn_control.envs.road import Road
-from lnn_control.envs.scenario import LaneScenario
+from lnn_control.envs.lane.car_bounds import visual_boxes
+from lnn_control.envs.lane.chunks import ChunkedLayers, MeshLists, ViewWindow, mesh_lists
+from lnn_control.envs.lane.culling import Frustum, boxes_outside
+from lnn_control.envs.lane.meshes import distractor_meshes, ground_mesh, road_meshes
+from lnn_control.envs.lane.road import Road
+from lnn_control.envs.lane.scenario import LaneScenario
 
 RACECAR_URDF = f"{pybullet_data.getDataPath()}/racecar/racecar.urdf"
 PHYSICS_HZ = 240

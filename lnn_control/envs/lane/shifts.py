@@ -1,7 +1,7 @@
 """Distribution shifts of the lane-keeping world: not image wrappers but `LaneScenario` overrides
 (road look, geometry, distractors, camera pose, dynamics, actuation, speed), severity 1-5.
 
-    from lnn_control.envs.perturb.shift import shift_scenario
+    from lnn_control.envs.lane.shifts import shift_scenario
     scenario = shift_scenario("friction", 3, base={})  # a dict for LaneScenario.from_mapping
     env = gym.make("lnn_control/LaneKeeping-v0", scenario=scenario)
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lnn_control.envs.lane.scenario import ROAD_LENGTH_MARGIN_M, LaneScenario
 from lnn_control.envs.perturb.base import check_severity
-from lnn_control.envs.scenario import ROAD_LENGTH_MARGIN_M, LaneScenario
 
 Overrides = dict[str, Any]
 RGB = tuple[float, float, float]
