@@ -28,8 +28,9 @@ def test_bridge_plumbing() -> None:
     # first command reach STEERING at once
     safety = SafetyFilter(SafetyConfig(max_frame_age_s=1.0, max_steering_rate_per_s=100.0))
     bridge = SimBridge(
-        steps=BRIDGE_STEPS, seed=0, image_shape=(48, 64, 3), env_kwargs={"intervention": True}
-    )
+        steps=BRIDGE_STEPS, seed=0, image_shape=(48, 64, 3), env_kwargs={"intervention": True},
+        command_timeout_s=5.0,  # a cold first env build must not end the run
+    )  # fmt: skip
     with bridge, UdpActuator(bridge.address) as actuator:
         summary = run(bridge.camera, model, safety, actuator, RATE_HZ, max_steps=500)
     result = bridge.result

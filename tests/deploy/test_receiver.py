@@ -79,7 +79,12 @@ def sender() -> Iterator[socket.socket]:
 
 def test_bridge_survives_malformed_datagrams(sender: socket.socket) -> None:
     """Garbage sprayed at the bridge while the real runtime drives it: dropped and counted."""
-    bridge = SimBridge(steps=15, seed=0, image_shape=SHAPE, env_kwargs={"intervention": True})
+    # a generous command timeout: a cold first env build must not end this run (that path has
+    # its own test below)
+    bridge = SimBridge(
+        steps=15, seed=0, image_shape=SHAPE, env_kwargs={"intervention": True},
+        command_timeout_s=5.0,
+    )  # fmt: skip
     safety = SafetyFilter(SafetyConfig(max_frame_age_s=1.0, max_steering_rate_per_s=100.0))
     stop = threading.Event()
 
