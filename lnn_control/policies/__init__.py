@@ -3,7 +3,7 @@
 from lnn_control.policies import build_policy, load_policy
 policy = build_policy("ncp", image_shape=(64, 160, 3), action_dim=1, seed=0)
 state = policy.initial_state(batch_size=1)
-action, state = policy.step(obs, state, dt=None)   # obs uint8 (H, W, 3); dt in seconds
+action, state = policy.step(obs, state, dt_s=None)  # obs uint8 (H, W, 3); seconds
 pre, last = policy.forward_sequence(obs_bt, dt_s, episode_start)   # training (B, T, ...)
 save_checkpoint(policy, "runs/x/ckpt", env_id="lnn_control/LaneKeeping-v0")
 policy = load_policy("runs/x/ckpt")                 # or "pretrained:<name>"

@@ -5,7 +5,7 @@ action. Subclasses implement only the core (`core`, `state_size`, `rnn_config`);
 input checks, time units and resets so that every kind behaves the same:
 
     state = policy.initial_state(batch_size=1)          # (B, state_size) float32
-    action, state = policy.step(obs, state, dt=None)    # obs uint8 (H, W, 3) or (B, H, W, 3)
+    action, state = policy.step(obs, state, dt_s=None)  # obs uint8 (H, W, 3) or (B, H, W, 3)
     pre, last = policy.forward_sequence(obs, dt_s, episode_start)   # training, truncated BPTT
 
 Time: `step` and `forward_sequence` take elapsed time in **seconds**; the policy divides by its
@@ -16,6 +16,7 @@ nominal control period (the liquid modules' convention).
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -166,6 +167,8 @@ class Policy(nn.Module, ABC):
         self,
         obs: np.ndarray | torch.Tensor,
         state: torch.Tensor | None,
+        dt_s: float | np.ndarray | torch.Tensor | None = None,
+        *,
         dt: float | np.ndarray | torch.Tensor | None = None,
     ) -> tuple[np.ndarray, torch.Tensor]:
         """One control step, without gradients, in eval mode.
@@ -173,15 +176,25 @@ class Policy(nn.Module, ABC):
         Args:
             obs: camera image uint8 (or float) (H, W, 3), or a batch (B, H, W, 3).
             state: (B, S) from `initial_state` or the previous step; None for zeros.
-            dt: seconds since the previous frame: None (nominal), a number, or (B,) per sample.
+            dt_s: seconds since the previous frame: None (nominal), a number, or (B,) per sample.
+            dt: the old name of `dt_s` (deprecated: a DeprecationWarning, same meaning).
 
         Returns:
             action float32 numpy (A,) for a single image or (B, A), in [-1, 1], and the new state.
         """
+        if dt is not None:
+            if dt_s is not None:
+                raise ValueError("pass the time step once: dt_s (seconds), not also dt")
+            warnings.warn(
+                "Policy.step(..., dt=) is deprecated: use dt_s= (seconds)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            dt_s = dt
         images, single = self._check_obs(obs)
         batch = images.shape[0]
         state = self.initial_state(batch) if state is None else self._check_state(state, batch)
-        dt_steps = self._dt_steps(dt, batch, 1)
+        dt_steps = self._dt_steps(dt_s, batch, 1)
         was_training = self.training
         self.eval()
         try:

@@ -40,11 +40,11 @@ def test_clamping_the_motor_neuron_changes_the_action_of_one_step(ncp: LiquidPol
     obs = np.random.default_rng(0).integers(0, 256, size=(32, 48, 3), dtype=np.uint8)
     state = ncp.initial_state(1)
     for _ in range(3):
-        _, state = ncp.step(obs, state, dt=0.05)
+        _, state = ncp.step(obs, state, dt_s=0.05)
     clamped = state.clone()
     clamped[0, 0] = state[0, 0] + CLAMP_V
-    action, _ = ncp.step(obs, state, dt=0.05)
-    action_clamped, _ = ncp.step(obs, clamped, dt=0.05)
+    action, _ = ncp.step(obs, state, dt_s=0.05)
+    action_clamped, _ = ncp.step(obs, clamped, dt_s=0.05)
     assert not np.allclose(action, action_clamped)
 
 
@@ -68,7 +68,7 @@ def test_record_activity_shapes_and_frames(ncp: LiquidPolicy, trace: ActivityTra
     # frames through policy.step reproduces the recorded states and actions
     state = ncp.initial_state(1)
     for t in range(steps):
-        action, state = ncp.step(trace.frames[t], state, dt=trace.control_dt_s)
+        action, state = ncp.step(trace.frames[t], state, dt_s=trace.control_dt_s)
         assert action[0] == pytest.approx(trace.actions[t, 0], abs=1e-6)
     np.testing.assert_allclose(state[0].numpy(), trace.states[-1], atol=1e-6)
 

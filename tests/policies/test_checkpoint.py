@@ -76,8 +76,8 @@ def test_round_trip_gives_identical_actions(
     frames = make_frames(2, 4)
     state_a, state_b = policy.initial_state(2), loaded.initial_state(2)
     for t in range(4):
-        a, state_a = policy.step(frames[:, t], state_a, dt=0.05)
-        b, state_b = loaded.step(frames[:, t], state_b, dt=0.05)
+        a, state_a = policy.step(frames[:, t], state_a, dt_s=0.05)
+        b, state_b = loaded.step(frames[:, t], state_b, dt_s=0.05)
         np.testing.assert_array_equal(a, b)
 
 

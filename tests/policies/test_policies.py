@@ -33,7 +33,7 @@ def test_step_shapes_dtype_and_range(kind: str, action_dim: int, make_frames: Ma
     assert action.shape == (action_dim,)
     assert action.dtype == np.float32
     assert state.shape == (1, policy.state_size)
-    actions, states = policy.step(frames, policy.initial_state(3), dt=0.05)
+    actions, states = policy.step(frames, policy.initial_state(3), dt_s=0.05)
     assert actions.shape == (3, action_dim)
     assert actions.dtype == np.float32
     assert states.shape == (3, policy.state_size)
@@ -91,7 +91,7 @@ def test_stepping_equals_forward_sequence_with_reset_and_irregular_dt(
     state, actions = state0, []
     for t in range(steps):
         state = policy.reset_state(state, start[:, t].numpy())
-        action, state = policy.step(frames[:, t].numpy(), state, dt=dt_s[:, t].numpy())
+        action, state = policy.step(frames[:, t].numpy(), state, dt_s=dt_s[:, t].numpy())
         actions.append(action)
     np.testing.assert_allclose(np.stack(actions, 1), torch.tanh(pre).numpy(), atol=1e-5)
     torch.testing.assert_close(state, last, atol=1e-5, rtol=0)
@@ -133,8 +133,8 @@ def test_dt_changes_the_action_of_continuous_time_policies(
     torch.testing.assert_close(nominal, default)  # None means one nominal period
     assert (slow - nominal).abs().max() > 1e-4
     single = frames[0, 0].numpy()
-    a_fast, _ = policy.step(single, None, dt=0.01)
-    a_slow, _ = policy.step(single, None, dt=0.5)
+    a_fast, _ = policy.step(single, None, dt_s=0.01)
+    a_slow, _ = policy.step(single, None, dt_s=0.5)
     assert np.abs(a_fast - a_slow).max() > 1e-5
 
 
@@ -153,7 +153,7 @@ def test_invalid_dt_is_a_one_line_value_error(bad: object, make_frames: MakeImag
     policy = _policy("ncp")
     frames = make_frames(2, 1)[:, 0].numpy()
     with pytest.raises(ValueError, match="dt") as err:
-        policy.step(frames, None, dt=bad)  # type: ignore[arg-type]
+        policy.step(frames, None, dt_s=bad)  # type: ignore[arg-type]
     assert "\n" not in str(err.value)
 
 
@@ -239,3 +239,14 @@ def test_build_policy_errors_name_the_allowed_values() -> None:
         build_policy("ncp", image_shape=SMALL_IMAGE, cell="cfc")
     with pytest.raises(ValueError, match="no default NCP wiring for action_dim=2"):
         build_policy("ncp", image_shape=SMALL_IMAGE, action_dim=2)
+
+
+def test_the_old_dt_keyword_still_works_with_a_deprecation_warning() -> None:
+    policy = build_policy("ncp", image_shape=SMALL_IMAGE, seed=0)
+    frame = np.zeros(SMALL_IMAGE, dtype=np.uint8)
+    new, _ = policy.step(frame, None, dt_s=0.1)
+    with pytest.warns(DeprecationWarning, match="use dt_s="):
+        old, _ = policy.step(frame, None, dt=0.1)
+    np.testing.assert_array_equal(new, old)
+    with pytest.raises(ValueError, match="pass the time step once"):
+        policy.step(frame, None, 0.1, dt=0.1)

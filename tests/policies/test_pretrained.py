@@ -42,7 +42,7 @@ def test_shipped_policy_steps(name: str) -> None:
     assert policy.image_shape == image_shape
     state = policy.initial_state(1)
     frame = np.random.default_rng(0).integers(0, 256, image_shape, dtype=np.uint8)
-    action, state = policy.step(frame, state, dt=0.05)
+    action, state = policy.step(frame, state, dt_s=0.05)
     assert action.shape == (action_dim,)
     assert np.all(np.abs(action) <= 1.0)
     if policy.kind == "ncp":
