@@ -9,6 +9,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 RGB = tuple[float, float, float]
 Vec3 = tuple[float, float, float]
@@ -16,18 +18,33 @@ Vec3 = tuple[float, float, float]
 HELD_OUT_SEED_START = 1_000_000
 
 
-def check_range(name: str, value: float, low: float, high: float) -> None:
-    """`value` is a finite number in [low, high]."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number in [{low}, {high}], got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value!r}")
+def check_range(
+    name: str, value: float, low: float, high: float, *, open_low: bool = False
+) -> float:
+    """`value` as a float in [low, high] ((low, high] with `open_low`), or ValueError naming
+    `name` and the allowed range (NaN, Inf and bools are refused)."""
+    bracket = "(" if open_low else "["
+    ok = (
+        isinstance(value, int | float | np.floating | np.integer)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (low < value if open_low else low <= value)
+        and value <= high
+    )
+    if not ok:
+        raise ValueError(f"{name} must be a number in {bracket}{low}, {high}], got {value!r}")
+    return float(value)
 
 
-def check_int(name: str, value: int, low: int, high: int) -> None:
-    """`value` is an integer (not a bool) in [low, high]."""
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+def check_int(name: str, value: int, low: int, high: int) -> int:
+    """`value` as an int in [low, high], or ValueError naming `name` and the allowed range."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not (low <= value <= high)
+    ):
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return int(value)
 
 
 def check_vec(name: str, value: tuple[float, ...], low: float, high: float) -> None:

@@ -48,7 +48,7 @@ def test_bad_value_raises_value_error_naming_the_field(field: str, value: Any) -
 
 
 def test_road_length_must_cover_the_time_limit_at_target_speed() -> None:
-    with pytest.raises(ValueError, match=r"road_length_m must be in \[130"):
+    with pytest.raises(ValueError, match=r"road_length_m must be a number in \[130"):
         LaneScenario(target_speed_mps=2.0, time_limit_s=60.0, road_length_m=120.0)
     LaneScenario(target_speed_mps=2.0, time_limit_s=60.0, road_length_m=130.0)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import zlib
 from abc import abstractmethod
 from typing import Any, ClassVar
@@ -11,6 +10,9 @@ import cv2
 import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
+
+from lnn_control.envs.common import check_int as check_int
+from lnn_control.envs.common import check_range as check_range
 
 SEVERITIES = (1, 2, 3, 4, 5)
 Image = NDArray[np.uint8]
@@ -25,35 +27,6 @@ def check_severity(severity: int) -> int:
     ):
         raise ValueError(f"severity must be an integer in 1..5, got {severity!r}")
     return int(severity)
-
-
-def check_range(
-    name: str, value: float, low: float, high: float, *, open_low: bool = False
-) -> float:
-    """`value` as a float in [low, high] ((low, high] with `open_low`), or ValueError naming
-    `name` and the allowed range."""
-    bracket = "(" if open_low else "["
-    ok = (
-        isinstance(value, int | float | np.floating | np.integer)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and (low < value if open_low else low <= value)
-        and value <= high
-    )
-    if not ok:
-        raise ValueError(f"{name} must be a number in {bracket}{low}, {high}], got {value!r}")
-    return float(value)
-
-
-def check_int(name: str, value: int, low: int, high: int) -> int:
-    """`value` as an int in [low, high], or ValueError naming `name` and the allowed range."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | np.integer)
-        or not (low <= value <= high)
-    ):
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return int(value)
 
 
 class ImagePerturbation(gym.ObservationWrapper[Image, Any, Image]):
