@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
-
 from lnn_control.envs.world import worlds
 
 
@@ -14,5 +12,4 @@ def register_envs() -> None:
     No `max_episode_steps`: each env truncates at its scenario's own time limit.
     """
     for record in worlds():
-        if record.env_id not in gym.registry:
-            gym.register(id=record.env_id, entry_point=record.entry_point)
+        record.register()

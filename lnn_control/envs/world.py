@@ -135,12 +135,18 @@ class World:
         overrides; `evaluation` applies the world's evaluation protocol (`eval_env_kwargs`)."""
         import gymnasium as gym
 
-        if self.env_id not in gym.registry:  # also without `import lnn_control` first
-            gym.register(id=self.env_id, entry_point=self.entry_point)
+        self.register()  # also without `import lnn_control` first
         options = {**(self.eval_env_kwargs if evaluation else {}), **kwargs}
         if scenario is not None:
             options["scenario"] = dict(scenario)
         return gym.make(self.env_id, disable_env_checker=True, **options)
+
+    def register(self) -> None:
+        """Register the env id with gymnasium (string entry point); a no-op if it is there."""
+        import gymnasium as gym
+
+        if self.env_id not in gym.registry:
+            gym.register(id=self.env_id, entry_point=self.entry_point)
 
     def scenario_for(
         self, base: Mapping[str, Any] | None = None, distance_m: float | None = None

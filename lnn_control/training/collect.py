@@ -53,11 +53,6 @@ class EpisodeJob:
         return loaded
 
 
-def make_expert(env_id: str, name: str, noise_std: float, noise_correlation: float) -> Any:
-    """The world's expert `name` (see `World.experts`); ValueError names the allowed ones."""
-    return world(env_id).make_expert(name, noise_std, noise_correlation)
-
-
 class ExpertLabels(Recorder):
     """Labels every step with the expert's clean action for the state the driver sees, and keeps
     the frames, the executed actions and the privileged traces of an `Episode` shard.
@@ -124,7 +119,7 @@ def run_episode(job: EpisodeJob) -> dict[str, Any]:
     torch.set_num_threads(1)
     env_id = str(job.env["env_id"])
     labels = ExpertLabels(
-        make_expert(env_id, job.expert, job.noise_std, job.noise_correlation), job.seed
+        world(env_id).make_expert(job.expert, job.noise_std, job.noise_correlation), job.seed
     )
     driver: Any = ExpertDriver(labels)
     if job.learner_dir is not None:
