@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gymnasium  # noqa: F401  (without it, importing this module fails: nothing to register)
+
 from lnn_control.envs.world import worlds
 
 
